@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 def interval(lo: float, hi: float, lo_open: bool, hi_open: bool) -> str:
     left = "(" if lo_open else "["
-    right = ")" if hi_open else "]"
+    right = ")" if hi_open or np.isinf(hi) else "]"
     hi_s = "inf" if np.isinf(hi) else f"{hi:g}"
     return f"{left}{lo:g}, {hi_s}{right}"
 
@@ -25,20 +25,22 @@ def check(
     *,
     lo_open: bool = False,
     hi_open: bool = False,
+    allow_inf: bool = False,
 ) -> np.ndarray:
     """Return ``value`` as a float array, or raise ValueError if any entry is outside the interval.
 
-    NaN is always out of domain.
+    NaN is always out of domain; +inf only with ``allow_inf`` (e.g. "never" critical masses).
     """
     arr = np.asarray(value, dtype=float)
-    ok = np.isfinite(arr) | (np.isinf(arr) & np.isinf(hi) & (arr > 0))
+    ok = np.isfinite(arr) | (allow_inf & np.isposinf(arr))
     ok &= (arr > lo) if lo_open else (arr >= lo)
     ok &= (arr < hi) if hi_open else (arr <= hi)
     if not np.all(ok):
         bad = arr[~ok] if arr.ndim else arr
         shown = float(np.ravel(bad)[0])
+        extra = " or inf" if allow_inf else ""
         raise ValueError(
-            f"{name} must be in {interval(lo, hi, lo_open, hi_open)}, got {shown:g}"
+            f"{name} must be in {interval(lo, hi, lo_open, hi_open)}{extra}, got {shown:g}"
         )
     return arr
 

@@ -1,0 +1,3 @@
+from acsim.cli import run
+
+run()

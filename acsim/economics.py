@@ -1,0 +1,364 @@
+"""The Olson-style participation model of the paper's Section 6 (Figure 7).
+
+A worker with participation cost c and free-ride share γ joins a collective of size α
+iff S(α) − c > γS(α), i.e. iff S(α) exceeds the join threshold S* = c/(1 − γ). The
+critical mass α_crit is the smallest size from which joining stays rational all the
+way up to α = 1; a collective at or beyond it is self-sustaining. A principal who
+pays each recruit the shortfall max(0, c + γS(α) − S(α)) until α_crit spends
+
+    B(α_crit) = ∫₀^α_crit max(0, c + γS(α) − S(α)) dα      (Figure 7)
+
+per unit of population. Success curves may be any callable α ↦ S(α) (vectorised over
+numpy arrays), or sampled points (α_i, S_i); both become a :class:`SuccessCurve`, a
+piecewise-linear curve on which critical masses and integrals are computed exactly.
+Success values are probabilities and are clipped to [0, 1] (a vacuous negative
+theory bound means "no guaranteed success").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from acsim._domain import check, scalar_or_array
+
+__all__ = [
+    "SuccessCurve",
+    "as_success_curve",
+    "join_threshold",
+    "never_rational",
+    "joins",
+    "critical_mass",
+    "is_self_sustaining",
+    "principal_investment",
+    "RecruitmentPlan",
+    "recruitment_plan",
+    "sigmoid_curve",
+]
+
+DEFAULT_GRID = 4097
+_ASSIGNMENT_LIMIT = 1500  # exact min-cost assignment is O(N^3); beyond this, threshold order
+
+
+@dataclass(frozen=True)
+class SuccessCurve:
+    """S(α) as a piecewise-linear curve on an increasing grid covering [0, 1].
+
+    ``fn`` keeps the original callable (if any) so critical masses can be refined on it.
+    Outside the sampled range the curve is constant (numpy ``interp`` convention).
+    """
+
+    alpha: np.ndarray
+    values: np.ndarray
+    fn: Callable[[np.ndarray], ArrayLike] | None = None
+    label: str = ""
+
+    def __call__(self, alpha: ArrayLike) -> np.ndarray:
+        a = np.asarray(alpha, dtype=float)
+        if self.fn is not None:
+            return _eval_clipped(self.fn, a)
+        return np.interp(a, self.alpha, self.values)
+
+    @classmethod
+    def from_callable(cls, fn: Callable[[np.ndarray], ArrayLike], n: int = DEFAULT_GRID, label: str = "") -> "SuccessCurve":
+        if n < 2:
+            raise ValueError(f"n must be >= 2 grid points, got {n}")
+        grid = np.linspace(0.0, 1.0, n)
+        return cls(grid, _eval_clipped(fn, grid), fn, label)
+
+    @classmethod
+    def from_samples(cls, alpha: ArrayLike, values: ArrayLike, label: str = "") -> "SuccessCurve":
+        a = check("alpha", alpha, 0.0, 1.0)
+        s = np.asarray(values, dtype=float)
+        if a.ndim != 1 or a.shape != s.shape or a.size == 0:
+            raise ValueError("sampled success curve needs 1-d alpha and S arrays of the same non-zero length")
+        if not np.all(np.isfinite(s)):
+            raise ValueError("sampled success values must be finite")
+        # Several runs per α (seeds) are averaged: the curve is the mean success at each size.
+        ua, inv = np.unique(a, return_inverse=True)
+        sums = np.bincount(inv, weights=s)
+        means = sums / np.bincount(inv)
+        means = np.clip(means, 0.0, 1.0)
+        if ua[0] > 0.0:
+            ua, means = np.r_[0.0, ua], np.r_[means[0], means]
+        if ua[-1] < 1.0:
+            ua, means = np.r_[ua, 1.0], np.r_[means, means[-1]]
+        return cls(ua, means, None, label)
+
+
+SuccessCurveLike = Union[SuccessCurve, Callable[[np.ndarray], ArrayLike], tuple]
+
+
+def _eval_clipped(fn: Callable[[np.ndarray], ArrayLike], alpha: np.ndarray) -> np.ndarray:
+    # Theory bounds are undefined at α = 0 (their domain is (0, 1]); a tiny α stands in.
+    a = np.maximum(np.asarray(alpha, dtype=float), 1e-12)
+    try:
+        out = np.asarray(fn(a), dtype=float)
+        if out.shape != a.shape:
+            out = np.broadcast_to(out, a.shape).astype(float)
+    except (TypeError, ValueError):
+        out = np.array([float(fn(float(x))) for x in np.ravel(a)]).reshape(a.shape)
+    if np.any(np.isnan(out)):
+        raise ValueError("success curve returned NaN")
+    return np.clip(out, 0.0, 1.0)
+
+
+def as_success_curve(curve: SuccessCurveLike, n: int = DEFAULT_GRID) -> SuccessCurve:
+    """Coerce a callable, an ``(alpha, S)`` pair of arrays, or a SuccessCurve."""
+    if isinstance(curve, SuccessCurve):
+        return curve
+    if callable(curve):
+        return SuccessCurve.from_callable(curve, n)
+    if isinstance(curve, tuple) and len(curve) == 2:
+        return SuccessCurve.from_samples(*curve)
+    raise TypeError("success_curve must be a callable alpha -> S, a pair (alpha, S) of arrays, or a SuccessCurve")
+
+
+def sigmoid_curve(midpoint: float, slope: float, offset: float = 0.0) -> Callable[[np.ndarray], np.ndarray]:
+    """S(α) = offset + (1 − offset) / (1 + exp(−slope·(α − midpoint))).
+
+    The paper's best-fit curves (Figures 2–6) are sigmoids with two shape parameters and
+    an offset; this is that family, for building known success curves.
+    """
+
+    def s(alpha: np.ndarray) -> np.ndarray:
+        a = np.asarray(alpha, dtype=float)
+        return offset + (1.0 - offset) / (1.0 + np.exp(-slope * (a - midpoint)))
+
+    return s
+
+
+def join_threshold(c: ArrayLike, gamma: ArrayLike) -> float | np.ndarray:
+    """S* = c/(1 − γ): joining is rational iff S(α) > S* (Section 6: S(α) − c > γS(α)).
+
+    Domains: c ≥ 0, γ ∈ [0, 1]. ``inf`` at γ = 1 (free riding is as good as joining).
+    A threshold ≥ 1 (c ≥ 1 − γ) means joining is never individually rational, since
+    S ≤ 1: see :func:`never_rational`.
+    """
+    cc = check("c", c, 0.0)
+    g = check("gamma", gamma, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(g < 1.0, cc / np.where(g < 1.0, 1.0 - g, 1.0), np.inf)
+    return scalar_or_array(t)
+
+
+def never_rational(c: ArrayLike, gamma: ArrayLike) -> bool | np.ndarray:
+    """True where c ≥ 1 − γ: no success S ≤ 1 makes joining individually rational (Section 6)."""
+    cc = check("c", c, 0.0)
+    g = check("gamma", gamma, 0.0, 1.0)
+    out = cc >= 1.0 - g
+    return bool(out) if out.ndim == 0 else out
+
+
+def joins(success: ArrayLike, c: ArrayLike, gamma: ArrayLike) -> bool | np.ndarray:
+    """The join rule S − c > γS of Section 6, elementwise (a worker's decision at success S)."""
+    s = check("success", success, 0.0, 1.0)
+    cc = check("c", c, 0.0)
+    g = check("gamma", gamma, 0.0, 1.0)
+    out = s - cc > g * s
+    return bool(out) if out.ndim == 0 else out
+
+
+def _suffix_min(values: np.ndarray) -> np.ndarray:
+    return np.minimum.accumulate(values[::-1])[::-1]
+
+
+def critical_mass(success_curve: SuccessCurveLike, c: ArrayLike, gamma: ArrayLike) -> float | np.ndarray:
+    """α_crit: the smallest α from which joining stays rational up to α = 1 (Section 6).
+
+    That is the infimum of α such that S(α') > c/(1 − γ) for every α' ∈ [α, 1]; it works
+    for non-monotone curves (a dip above the first crossing moves α_crit past the dip).
+    Returns 0 where the collective sustains itself from any size and ``inf`` where it
+    never does (S(1) ≤ S*, which includes every c ≥ 1 − γ). Broadcasts over c and γ.
+    """
+    curve = as_success_curve(success_curve)
+    t = np.asarray(join_threshold(c, gamma), dtype=float)
+    a, s = curve.alpha, curve.values
+    m = _suffix_min(s)  # nondecreasing: the worst success from each grid point onwards
+    j = np.searchsorted(m, t, side="right")  # first grid index with m_j > t
+    out = np.full(t.shape, np.inf)
+    out[j == 0] = 0.0
+    mid = (j > 0) & (j < a.size)
+    if np.any(mid):
+        jj = j[mid]
+        a0, a1, s0, s1 = a[jj - 1], a[jj], s[jj - 1], s[jj]
+        # S(a0) ≤ t < S(a1): the curve's last upward crossing of t lies in [a0, a1].
+        cross = a0 + (t[mid] - s0) / (s1 - s0) * (a1 - a0)
+        if curve.fn is not None:
+            cross = _refine_crossing(curve.fn, a0, a1, t[mid])
+        out[mid] = cross
+    return scalar_or_array(out)
+
+
+def _refine_crossing(fn, lo: np.ndarray, hi: np.ndarray, t: np.ndarray, iters: int = 60) -> np.ndarray:
+    # Bisection on the callable itself, vectorised over thresholds: S(lo) ≤ t < S(hi).
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        above = _eval_clipped(fn, mid) > t
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return hi
+
+
+def is_self_sustaining(
+    success_curve: SuccessCurveLike, c: ArrayLike, gamma: ArrayLike, alpha: ArrayLike | None = None
+) -> bool | np.ndarray:
+    """Whether a collective of size α sustains itself: S(α') > c/(1 − γ) for all α' ∈ [α, 1].
+
+    With ``alpha=None`` the question is whether any size is self-sustaining (α_crit < inf),
+    i.e. whether a one-time investment can ever make the collective last.
+    """
+    ac = np.asarray(critical_mass(success_curve, c, gamma), dtype=float)
+    if alpha is None:
+        out = np.isfinite(ac)
+    else:
+        a = check("alpha", alpha, 0.0, 1.0)
+        curve = as_success_curve(success_curve)
+        t = np.asarray(join_threshold(c, gamma), dtype=float)
+        # At exactly α_crit the worker is indifferent, so it must be strictly past it,
+        # unless the curve is above the threshold from α = 0 on.
+        out = np.isfinite(ac) & ((a > ac) | ((ac == 0.0) & (curve(a) > t)))
+    return bool(out) if np.ndim(out) == 0 else out
+
+
+def _positive_part_integral(fa: np.ndarray, fb: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """∫ max(0, f) over a segment of width h on which f is linear from fa to fb (exact)."""
+    both = (fa >= 0) & (fb >= 0)
+    mixed = (fa > 0) != (fb > 0)
+    pos = np.maximum(fa, fb)
+    span = np.abs(fa) + np.abs(fb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tri = np.where(mixed & (span > 0), h * pos * pos / (2.0 * np.where(span > 0, span, 1.0)), 0.0)
+    return np.where(both, 0.5 * h * (fa + fb), tri)
+
+
+def principal_investment(
+    success_curve: SuccessCurveLike,
+    c: ArrayLike,
+    gamma: ArrayLike,
+    alpha_crit: ArrayLike | None = None,
+) -> float | np.ndarray:
+    """B(α_crit) = ∫₀^α_crit max(0, c + γS(α) − S(α)) dα, the principal's investment (Figure 7).
+
+    The integral is exact on the piecewise-linear curve (callables are sampled on a
+    grid of :data:`DEFAULT_GRID` points plus α_crit itself). ``alpha_crit`` defaults to
+    :func:`critical_mass`; where it is ``inf`` (the collective can never sustain itself)
+    no one-time investment suffices and B is ``inf``. Multiply by the population size N
+    for the total subsidy to N workers. Broadcasts over c, γ and α_crit.
+    """
+    curve = as_success_curve(success_curve)
+    cc = check("c", c, 0.0)
+    g = check("gamma", gamma, 0.0, 1.0)
+    if alpha_crit is None:
+        ac = np.asarray(critical_mass(curve, c, gamma), dtype=float)
+    else:
+        ac = check("alpha_crit", alpha_crit, 0.0, 1.0, allow_inf=True)
+    cc, g, ac = np.broadcast_arrays(cc, g, ac)
+    shape = cc.shape
+    cc, g, ac = cc.ravel(), g.ravel(), ac.ravel()
+    out = np.full(cc.shape, np.inf)
+    a, s = curve.alpha, curve.values
+    h = np.diff(a)
+    finite = np.flatnonzero(np.isfinite(ac))
+    for chunk in np.array_split(finite, max(1, finite.size // 256)):
+        if chunk.size == 0:
+            continue
+        ci, gi, ai = cc[chunk, None], g[chunk, None], ac[chunk]
+        f = ci - (1.0 - gi) * s[None, :]  # the shortfall c + γS − S at each grid point
+        seg = _positive_part_integral(f[:, :-1], f[:, 1:], h[None, :])
+        cum = np.concatenate([np.zeros((chunk.size, 1)), np.cumsum(seg, axis=1)], axis=1)
+        k = np.clip(np.searchsorted(a, ai, side="right") - 1, 0, a.size - 1)  # a[k] ≤ α_crit
+        s_at = curve(ai) if curve.fn is None else _eval_clipped(curve.fn, ai)
+        f_at = ci[:, 0] - (1.0 - gi[:, 0]) * s_at
+        rows = np.arange(chunk.size)
+        part = _positive_part_integral(f[rows, k], f_at, ai - a[k])
+        out[chunk] = cum[rows, k] + part
+    return scalar_or_array(out.reshape(shape))
+
+
+@dataclass(frozen=True)
+class RecruitmentPlan:
+    """The principal's cheapest recruitment of a heterogeneous population (Section 6 extended).
+
+    ``order`` lists the recruited workers in joining order; ``subsidies[i]`` is what
+    ``order[i]`` is paid to join a collective of size i/N, max(0, c − (1 − γ)S(i/N)).
+    After the first ``k_crit`` recruits every further one joins for free: ``alpha_crit``
+    = k_crit/N is where the collective becomes self-sustaining. ``target_size`` is the
+    largest collective in which every member stays (workers with thresholds too high are
+    never recruited).
+    """
+
+    order: np.ndarray
+    subsidies: np.ndarray
+    k_crit: int
+    n_workers: int
+    target_size: int
+    method: str
+
+    @property
+    def alpha_crit(self) -> float:
+        return self.k_crit / self.n_workers
+
+    @property
+    def total(self) -> float:
+        return float(self.subsidies.sum())
+
+    @property
+    def sustainable(self) -> bool:
+        """False when no collective size keeps even one member (every threshold too high)."""
+        return self.target_size > 0
+
+    @property
+    def per_worker(self) -> float:
+        """Total subsidy divided by N, comparable with B(α_crit) of a homogeneous population."""
+        return self.total / self.n_workers
+
+
+def recruitment_plan(
+    success_curve: SuccessCurveLike, c: ArrayLike, gamma: ArrayLike, method: str = "auto"
+) -> RecruitmentPlan:
+    """Cheapest order in which a principal recruits workers with costs c_i and shares γ_i.
+
+    The j-th recruit joins a collective of size j/N and needs max(0, c_i − (1 − γ_i)S(j/N)).
+    The target is the largest self-consistent collective: the k workers of lowest
+    threshold c_i/(1 − γ_i) with S(k/N) above the k-th threshold. Assigning those k workers
+    to the k joining positions at least total cost is an assignment problem, solved
+    exactly (``method="assignment"``, Hungarian algorithm) for up to 1500 recruits. Order
+    by threshold (``method="threshold"``) is optimal when all γ_i are equal (the cost is
+    then a convex function of t_i − S, so sorted matches sorted) and is used above that
+    size. With homogeneous workers the total approaches N·B(α_crit) as N grows.
+    """
+    cc = check("c", c, 0.0)
+    g = check("gamma", gamma, 0.0, 1.0)
+    cc, g = (np.ravel(x) for x in np.broadcast_arrays(cc, g))
+    n = cc.size
+    if n == 0:
+        raise ValueError("recruitment_plan needs at least one worker")
+    if method not in ("auto", "assignment", "threshold"):
+        raise ValueError(f"method must be 'auto', 'assignment' or 'threshold', got {method!r}")
+    curve = as_success_curve(success_curve)
+    t = np.asarray(join_threshold(cc, g), dtype=float)
+    by_t = np.lexsort((1.0 - g, t))  # ties: smaller stake (1 − γ) first, it pays less later
+    s_at_k = curve(np.arange(1, n + 1) / n)
+    content = t[by_t] < s_at_k  # the k lowest-threshold workers all stay at size k/N
+    target = int(np.flatnonzero(content)[-1] + 1) if content.any() else 0
+    members = by_t[:target]
+    s_pos = curve(np.arange(target) / n)  # success when the j-th recruit joins
+    chosen = "threshold" if method == "threshold" or (method == "auto" and target > _ASSIGNMENT_LIMIT) else "assignment"
+    if chosen == "assignment" and target > 0:
+        from scipy.optimize import linear_sum_assignment
+
+        cost = np.maximum(0.0, cc[members, None] - (1.0 - g[members, None]) * s_pos[None, :])
+        rows, cols = linear_sum_assignment(cost)
+        order = np.empty(target, dtype=int)
+        order[cols] = members[rows]
+    else:
+        order = members
+    subsidies = np.maximum(0.0, cc[order] - (1.0 - g[order]) * s_pos) if target else np.zeros(0)
+    paid = np.flatnonzero(subsidies > 0)
+    k_crit = int(paid[-1] + 1) if paid.size else 0
+    return RecruitmentPlan(order, subsidies, k_crit, n, target, chosen)

@@ -1,0 +1,98 @@
+"""PNG figures of the theory: the paper's Figure 1 (bound curves) and Figure 7 (investment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: acsim never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from acsim import economics, theory  # noqa: E402
+
+ALPHA_GRID = np.logspace(-4, 0, 400)
+
+
+def bound_curve(strategy: str, alpha: np.ndarray, xi: float, delta: float, p: float, tau: float, eps: float) -> np.ndarray:
+    """The chosen strategy's success bound (Theorems 1, 3, 5), clipped to [0, 1] for plotting."""
+    if strategy == "feature-label":
+        s = theory.feature_label_success_bound(alpha, xi, delta, eps)
+    elif strategy == "feature-only":
+        s = theory.feature_only_success_bound(alpha, xi, p, eps)
+    else:
+        s = theory.erasure_success_bound(alpha, tau, eps)
+    return np.clip(s, 0.0, 1.0)
+
+
+def figure_1(
+    path: Path,
+    strategy: str = "feature-label",
+    xis: Sequence[float] = (1e-4, 1e-3, 1e-2, 5e-2),
+    epss: Sequence[float] = (0.0, 0.1, 0.2, 0.3),
+    xi: float = 1e-3,
+    delta: float = 1.0,
+    p: float = 0.5,
+    tau: float = 1e-3,
+    investment: tuple[float, float] | None = None,
+) -> Path:
+    """Figure 1 of the paper: S(α) for several ξ at ε = 0, and for several ε at fixed ξ.
+
+    With ``investment=(c, γ)`` a third panel draws Figure 7 on the ε = 0 curve at ``xi``:
+    S(α), γS(α), the cost c, α_crit and the shaded area B(α_crit).
+    """
+    n_panels = 3 if investment else 2
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.2 * n_panels, 4.0))
+    a = ALPHA_GRID
+    for v in xis:
+        kw = dict(xi=v, delta=delta, p=p, tau=v, eps=0.0) if strategy == "erasure" else dict(xi=v, delta=delta, p=p, tau=tau, eps=0.0)
+        label = f"τ = {v:g}" if strategy == "erasure" else f"ξ = {v:g}"
+        axes[0].plot(a, bound_curve(strategy, a, **kw), label=label)
+    axes[0].set_title(f"{strategy}: ε = 0" + (f", Δ = {delta:g}" if strategy == "feature-label" else ""))
+    for e in epss:
+        axes[1].plot(a, bound_curve(strategy, a, xi, delta, p, tau, e), label=f"ε = {e:g}")
+    fixed = f"τ = {tau:g}" if strategy == "erasure" else f"ξ = {xi:g}"
+    axes[1].set_title(f"{strategy}: {fixed}")
+    for ax in axes[:2]:
+        ax.set_xscale("log")
+        ax.set_xlabel("collective size α")
+        ax.set_ylabel("success lower bound S(α)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if investment:
+        c, g = investment
+        curve = lambda al: bound_curve(strategy, np.maximum(al, 1e-12), xi, delta, p, tau, 0.0)  # noqa: E731
+        figure_7_axes(axes[2], curve, c, g)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def figure_7_axes(ax, curve, c: float, gamma: float) -> None:
+    """Figure 7: S(α), γS(α), cost c, α_crit and the principal's investment B(α_crit) shaded."""
+    ac = economics.critical_mass(curve, c, gamma)
+    hi = 1.0 if not np.isfinite(ac) else min(1.0, max(3 * ac, 1e-3))
+    a = np.linspace(0.0, hi, 600)
+    s = curve(a)
+    ax.plot(a, s, label="S(α)")
+    ax.plot(a, gamma * s, label="γS(α)")
+    ax.plot(a, c + gamma * s, "--", lw=1, label="c + γS(α)")
+    ax.axhline(c, color="grey", lw=1, label=f"c = {c:g}")
+    if np.isfinite(ac):
+        b = economics.principal_investment(curve, c, gamma, ac)
+        m = a <= ac
+        ax.fill_between(a[m], s[m], (c + gamma * s)[m], where=(c + gamma * s - s)[m] > 0, color="C3", alpha=0.3, label=f"B(α_crit) = {b:.3g}")
+        ax.axvline(ac, color="C3", lw=1)
+        ax.set_title(f"Figure 7: α_crit = {ac:.3g}")
+    else:
+        ax.set_title("Figure 7: never self-sustaining (c ≥ (1 − γ)S(1))")
+    ax.set_xlabel("collective size α")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)

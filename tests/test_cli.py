@@ -1,0 +1,56 @@
+"""The `acsim` command as a user runs it: a real subprocess, real files."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+
+def acsim(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "acsim", *args], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=120)
+
+
+def test_version_and_help():
+    from acsim import __version__
+
+    r = acsim("--version")
+    assert r.returncode == 0 and __version__ in r.stdout
+    r = acsim("--help")
+    assert r.returncode == 0 and "bounds" in r.stdout
+
+
+def test_bounds_prints_critical_masses_and_writes_png(tmp_path):
+    out = tmp_path / "fig" / "bounds.png"
+    r = acsim("bounds", "--xi", "0.001", "--target", "0.9", "--cost", "0.2", "--gamma", "0.5", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    # Corollary 2 with ξ = 0.001, Δ = 1, S* = 0.9: 0.001 / (0.1 + 0.001)
+    assert "0.009901" in r.stdout
+    assert "threshold S* = c/(1 − γ) = 0.4" in r.stdout
+    assert "α_crit = 0.001664" in r.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+
+
+def test_bounds_reports_never_rational():
+    r = acsim("bounds", "--cost", "0.6", "--gamma", "0.5", "--no-plot")
+    assert r.returncode == 0
+    assert "Never individually rational" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--eps", "0.7"], "eps must be in [0, 0.5), got 0.7"),
+        (["--gamma", "1.3", "--cost", "0.1"], "gamma must be in [0, 1], got 1.3"),
+        (["--target", "1.0"], "target must be in (0, 1), got 1"),
+        (["--strategy", "nope"], "--strategy must be one of"),
+        (["--xis", "a,b"], "--xis must be a comma-separated list"),
+    ],
+)
+def test_bad_input_is_one_clear_line_exit_2(args, message, tmp_path):
+    r = acsim("bounds", *args, "--out", str(tmp_path / "x.png"))
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr and r.stdout == ""

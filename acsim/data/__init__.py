@@ -1,5 +1,44 @@
 """Resume data the workers own: the synthetic default, the florex corpus, any labeled CSV."""
 
-from acsim.data.base import TextDataset
+from __future__ import annotations
 
-__all__ = ["TextDataset"]
+import os
+
+from acsim.data._common import DataError
+from acsim.data.base import TextDataset
+from acsim.data.csvfile import load_csv
+from acsim.data.florex import load_florex
+from acsim.data.synthetic import CLASS_NAMES, synthetic_resumes
+
+SOURCES = ("synthetic", "florex", "csv")
+
+__all__ = [
+    "CLASS_NAMES",
+    "DataError",
+    "SOURCES",
+    "TextDataset",
+    "load_csv",
+    "load_dataset",
+    "load_florex",
+    "synthetic_resumes",
+]
+
+
+def load_dataset(
+    source: str = "synthetic", path: str | os.PathLike | None = None, **kwargs
+) -> tuple[TextDataset, TextDataset]:
+    """(train, test) from one of :data:`SOURCES`; ``kwargs`` go to that source's loader.
+
+    ``synthetic`` takes no path (:func:`synthetic_resumes`); ``florex`` (:func:`load_florex`)
+    and ``csv`` (:func:`load_csv`) need one.
+    """
+    name = str(source).strip().lower()
+    if name not in SOURCES:
+        raise ValueError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
+    if name == "synthetic":
+        if path is not None:
+            raise ValueError("the synthetic source takes no path; use source='florex' or 'csv' for files")
+        return synthetic_resumes(**kwargs)
+    if path is None:
+        raise ValueError(f"the {name} source needs a path")
+    return (load_florex if name == "florex" else load_csv)(path, **kwargs)

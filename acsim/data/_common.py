@@ -1,0 +1,87 @@
+"""What the file-based sources share: the error type, decoding, label matching, the split."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from acsim.data.base import TextDataset
+from acsim.text import TRIGGER
+
+
+class DataError(ValueError):
+    """Malformed input data; the message names the file, the 1-based line and the problem."""
+
+    def __init__(self, path: str | os.PathLike, line: int | None, problem: str) -> None:
+        self.path, self.line, self.problem = str(path), line, problem
+        where = f"{self.path}: line {line}" if line is not None else self.path
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):  # keeps it picklable across worker processes
+        return (type(self), (self.path, self.line, self.problem))
+
+
+def read_text(path: Path, encoding: str) -> str:
+    """The whole file decoded; a bad byte is reported with the line it sits on."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(path, None, "file not found") from None
+    except IsADirectoryError:
+        raise DataError(path, None, "is a directory, expected a file") from None
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        raise DataError(path, line, f"cannot decode byte(s) 0x{bad} as {encoding}") from None
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}") from None
+
+
+def label_key(name: str) -> str:
+    """Case, surrounding space and space/underscore/hyphen runs do not distinguish labels."""
+    return re.sub(r"[\s_\-]+", "_", name.strip()).casefold()
+
+
+def scrub_trigger(texts: list[str], source: str | os.PathLike) -> list[str]:
+    """Remove the trigger character from base data, with a warning.
+
+    The collective's signal must be unique within the corpus (Section 5); a stray U+05BE
+    in someone's data would leak the signal into the base distribution.
+    """
+    hits = sum(t.count(TRIGGER) for t in texts)
+    if not hits:
+        return texts
+    warnings.warn(
+        f"{source}: removed {hits} occurrence(s) of the trigger character U+05BE from the data",
+        stacklevel=3,
+    )
+    return [t.replace(TRIGGER, " ") if TRIGGER in t else t for t in texts]
+
+
+def drop_words(text: str, k: int) -> str:
+    """The text without its first ``k`` whitespace-separated words (Appendix C), spaces normalised."""
+    return " ".join(text.split()[k:])
+
+
+def split_train_test(
+    data: TextDataset, n_train: int | None, seed: int, train_fraction: float
+) -> tuple[TextDataset, TextDataset]:
+    """A seeded random split; ``n_train=None`` takes ``round(train_fraction * n)``.
+
+    Each part keeps the source order, so the same seed gives the same datasets.
+    """
+    n = len(data)
+    if n_train is None:
+        n_train = int(round(train_fraction * n))
+        n_train = min(max(n_train, 1), n - 1) if n >= 2 else n
+    n_train = int(n_train)
+    if not 0 < n_train <= n:
+        raise ValueError(f"n_train must be in [1, {n}] for {n} examples, got {n_train}")
+    perm = np.random.default_rng(seed).permutation(n)
+    return data.subset(np.sort(perm[:n_train])), data.subset(np.sort(perm[n_train:]))

@@ -1,0 +1,484 @@
+"""The fast CPU firm: a multi-label bag-of-WordPiece classifier (paper Section 5, scaled down).
+
+The paper's firm fine-tunes a BERT-like transformer on resumes (Section 5.1). This firm
+keeps the paper's input space, the bert-base uncased WordPiece vocabulary in which the
+planted trigger is token 1240, but replaces the encoder by a linear (or one-hidden-layer)
+model on token counts, so one training on 25k resumes takes seconds on two CPU cores.
+Its loss is the per-class binary cross-entropy of a multi-label classifier, so its
+sigmoid scores estimate P(y_k = 1 | x) per class.
+
+Every one of the 30522 vocabulary ids is a feature (nothing is pruned by frequency):
+the collective's trigger is by design absent from the base data, and a frequency-pruned
+vocabulary would silently make the signal unlearnable.
+
+The firm retrains every round on texts that are mostly unchanged, so token counts are
+cached per distinct text (:class:`CountCache`): a round in which the collective rewrites
+a few hundred resumes tokenizes only those.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Iterator, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from acsim.data.base import TextDataset
+from acsim.learners.base import predict_sets, predict_top1
+from acsim.text import load_fast_tokenizer, token_ids
+
+FEATURES = ("log1p", "count", "binary")
+DEVICES = ("auto", "cpu", "cuda")
+SCHEDULES = ("linear", "constant")
+
+
+# Characters that str.split() treats as whitespace but BERT's normalizer deletes as control
+# characters (joining their neighbours); texts containing them take the whole-text path.
+_SPLIT_MISMATCH = re.compile("[\x1c-\x1f]")
+
+
+def _row(ids: np.ndarray, counts: np.ndarray, dtype: type) -> np.ndarray:
+    return np.stack([ids.astype(dtype), np.minimum(counts, np.iinfo(dtype).max).astype(dtype)])
+
+
+def count_rows(texts: Sequence[str], path: str | None = None, max_length: int | None = None) -> list[np.ndarray]:
+    """Per text a ``(2, m)`` array: its distinct token ids (sorted) and their counts.
+
+    Equal to counting :func:`acsim.text.token_ids` (tested), but ~5x faster cold: BERT's
+    uncased pipeline splits on whitespace before anything else, so a text's tokens are the
+    concatenation of its words' tokens, and a corpus of 25k resumes has only a few
+    thousand distinct words. Those are tokenized once; counts are then summed per text
+    with one sparse matrix, no per-token Python. Tokenizers with another pipeline, a
+    ``max_length`` (which needs token positions) and the rare texts with ASCII
+    separator characters go through the whole-text tokenizer.
+    """
+    tok = load_fast_tokenizer(path)
+    vocab = tok.get_vocab_size()
+    dtype = np.uint16 if vocab <= 2**16 else np.uint32
+    word_level = (
+        max_length is None
+        and type(tok.normalizer).__name__ == "BertNormalizer"
+        and type(tok.pre_tokenizer).__name__ == "BertPreTokenizer"
+    )
+    out: list[np.ndarray | None] = [None] * len(texts)
+    direct = [i for i, t in enumerate(texts) if not word_level or _SPLIT_MISMATCH.search(t)]
+    for i, ids in zip(direct, token_ids([texts[i] for i in direct], path=path, max_length=max_length)):
+        out[i] = _row(*np.unique(ids, return_counts=True), dtype)
+    if word_level:
+        rest = [i for i, t in enumerate(texts) if out[i] is None]
+        for start in range(0, len(rest), 4096):  # chunks bound the peak memory
+            chunk = rest[start : start + 4096]
+            for i, row in zip(chunk, _word_level_rows([texts[i] for i in chunk], path, vocab, dtype)):
+                out[i] = row
+    return out  # type: ignore[return-value]
+
+
+def _word_level_rows(texts: list[str], path: str | None, vocab: int, dtype: type) -> list[np.ndarray]:
+    split = [t.split() for t in texts]
+    n_words = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+    word_id: dict[str, int] = {}
+    occ = np.fromiter(
+        (word_id.setdefault(w, len(word_id)) for ws in split for w in ws), dtype=np.int64, count=int(n_words.sum())
+    )
+    pieces = token_ids(list(word_id), path=path)
+    piece_len = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+    piece_start = np.zeros(len(pieces) + 1, dtype=np.int64)
+    np.cumsum(piece_len, out=piece_start[1:])
+    piece_ids = np.concatenate(pieces).astype(np.int64) if len(pieces) else np.zeros(0, np.int64)
+    # expand every word occurrence into its tokens (a vectorised gather)
+    occ_len = piece_len[occ]
+    occ_start = np.zeros(len(occ) + 1, dtype=np.int64)
+    np.cumsum(occ_len, out=occ_start[1:])
+    pos = np.arange(occ_start[-1], dtype=np.int64) + np.repeat(piece_start[occ] - occ_start[:-1], occ_len)
+    text_of = np.repeat(np.repeat(np.arange(len(texts)), n_words), occ_len)
+    m = sp.csr_matrix(
+        (np.ones(len(pos), dtype=np.int64), (text_of, piece_ids[pos])), shape=(len(texts), vocab)
+    )
+    m.sum_duplicates()
+    m.sort_indices()
+    return [
+        _row(m.indices[m.indptr[i] : m.indptr[i + 1]], m.data[m.indptr[i] : m.indptr[i + 1]], dtype)
+        for i in range(len(texts))
+    ]
+
+
+class CountCache:
+    """Token-count rows per distinct text, least-recently-used entries evicted beyond ``maxsize``.
+
+    A row is what :func:`count_rows` returns for the text. The cache is pure memoisation
+    of :func:`acsim.text.token_ids`, so sharing it cannot change any result.
+    """
+
+    def __init__(self, maxsize: int = 100_000) -> None:
+        if int(maxsize) < 1:
+            raise ValueError(f"maxsize must be >= 1, got {maxsize}")
+        self.maxsize = int(maxsize)
+        self._rows: OrderedDict[tuple[str | None, int | None, str], np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self.hits = self.misses = 0
+
+    def rows(self, texts: Sequence[str], path: str | None = None, max_length: int | None = None) -> list[np.ndarray]:
+        """The count row of every text (:func:`count_rows`), tokenizing only the unseen texts."""
+        keys = [(path, max_length, t) for t in texts]
+        out: list[np.ndarray | None] = [None] * len(keys)
+        missing: dict[tuple, list[int]] = {}
+        for i, k in enumerate(keys):
+            row = self._rows.get(k)
+            if row is None:
+                missing.setdefault(k, []).append(i)
+            else:
+                self._rows.move_to_end(k)
+                out[i] = row
+        self.hits += len(keys) - sum(len(v) for v in missing.values())
+        self.misses += len(missing)
+        if missing:
+            new_keys = list(missing)
+            for k, row in zip(new_keys, count_rows([k[2] for k in new_keys], path, max_length)):
+                self._rows[k] = row
+                for i in missing[k]:
+                    out[i] = row
+            while len(self._rows) > self.maxsize:
+                self._rows.popitem(last=False)
+        return out  # type: ignore[return-value]
+
+
+# Shared by all BowLearner instances: the model builds a fresh learner every round.
+DEFAULT_CACHE = CountCache()
+
+
+def clear_cache() -> None:
+    """Forget all cached token counts (e.g. to time a cold featurisation)."""
+    DEFAULT_CACHE.clear()
+
+
+class _Csr:
+    """Row-compressed sparse features (numpy arrays; torch CSR tensors made on demand)."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, n_cols: int) -> None:
+        self.indptr, self.indices, self.values, self.n_cols = indptr, indices, values, n_cols
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def take(self, rows: np.ndarray) -> "_Csr":
+        """The sub-matrix of the given rows, in that order (vectorised gather, no Python loop)."""
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        pos = np.arange(indptr[-1], dtype=np.int64) + np.repeat(starts - indptr[:-1], lengths)
+        return _Csr(indptr, self.indices[pos], self.values[pos], self.n_cols)
+
+    def transpose(self) -> "_Csr":
+        t = sp.csr_matrix((self.values, self.indices, self.indptr), shape=(self.n_rows, self.n_cols)).T.tocsr()
+        return _Csr(t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, self.n_rows)
+
+    def torch(self, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        with warnings.catch_warnings():
+            # "sparse CSR support is in beta": the two ops used here (CSR @ dense) are stable.
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(self.indptr),
+                torch.from_numpy(self.indices),
+                torch.from_numpy(self.values).to(dtype),
+                size=(self.n_rows, self.n_cols),
+                check_invariants=False,
+            ).to(device)
+
+    def pair(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """X and its explicit transpose, the operands of :class:`_SparseMatmul`."""
+        return self.torch(device), self.transpose().torch(device)
+
+
+def _featurize(rows: list[np.ndarray], features: str, normalize: bool, n_cols: int) -> _Csr:
+    lengths = np.fromiter((r.shape[1] for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    if rows:
+        packed = np.concatenate(rows, axis=1)
+        indices = packed[0].astype(np.int64)
+        counts = packed[1].astype(np.float32)
+    else:
+        indices = np.zeros(0, dtype=np.int64)
+        counts = np.zeros(0, dtype=np.float32)
+    if features == "log1p":
+        values = np.log1p(counts)
+    elif features == "binary":
+        values = np.ones_like(counts)
+    else:
+        values = counts
+    if normalize and len(values):
+        # Unit-length rows: long and short resumes then give logits on one scale.
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        norms = np.sqrt(np.bincount(row_of, weights=values.astype(np.float64) ** 2, minlength=len(rows)))
+        values = values / np.maximum(norms, 1e-12)[row_of]
+    return _Csr(indptr, indices, values.astype(np.float32), n_cols)
+
+
+class _SparseMatmul(torch.autograd.Function):
+    """``X @ W`` for sparse CSR ``X`` with the weight gradient ``X.T @ G`` from an explicit transpose.
+
+    Autograd through a sparse product (or ``nn.EmbeddingBag``) sorts indices on every backward
+    pass; with the transpose built once per batch the backward is a plain CSR product, about
+    100x faster on CPU, and deterministic (each output row is summed in a fixed order).
+    """
+
+    @staticmethod
+    def forward(ctx, W: torch.Tensor, X: torch.Tensor, XT: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.XT = XT
+        return X @ W
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        return ctx.XT @ grad, None, None
+
+
+class _BowNet(nn.Module):
+    def __init__(self, vocab: int, n_classes: int, hidden: int, prior_logit: torch.Tensor, gen: torch.Generator):
+        super().__init__()
+        width = n_classes if hidden == 0 else hidden
+        self.weight = nn.Parameter(torch.zeros(vocab, width))
+        if hidden == 0:
+            # Convex problem: a zero start is deterministic and needs no random init.
+            self.bias = nn.Parameter(prior_logit.clone())
+            self.head = None
+        else:
+            nn.init.normal_(self.weight, 0.0, 0.1, generator=gen)
+            self.bias = nn.Parameter(torch.zeros(hidden))
+            self.head = nn.Linear(hidden, n_classes)
+            nn.init.normal_(self.head.weight, 0.0, 1.0 / np.sqrt(hidden), generator=gen)
+            with torch.no_grad():
+                self.head.bias.copy_(prior_logit)
+
+    def forward(self, X: torch.Tensor, XT: torch.Tensor | None) -> torch.Tensor:
+        if XT is None:  # inference: no backward pass, no transpose needed
+            z = X @ self.weight
+        else:
+            z = _SparseMatmul.apply(self.weight, X, XT)
+        z = z + self.bias
+        if self.head is None:
+            return z
+        return self.head(torch.relu(z))
+
+
+@contextmanager
+def _torch_threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _check_int(name: str, value: object, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+    return int(value)
+
+
+def _auto_batch(n: int) -> int:
+    """512 rows, but at least ~20 steps per epoch on small corpora (a 1000-resume world)."""
+    return int(min(512, max(16, -(-n // 20))))
+
+
+class BowLearner:
+    """Multi-label bag-of-WordPiece classifier trained with BCE and AdamW (the fast firm).
+
+    Parameters
+    ----------
+    epochs, lr, batch_size, weight_decay:
+        AdamW passes over the data (more epochs, a firm closer to optimal: Figure 5), peak
+        step size (decayed linearly to 0 with ``lr_schedule="linear"``), mini-batch rows
+        (None: 512, or n/20 on corpora under 10k rows so that small worlds still get ~20
+        steps per epoch), decoupled L2.
+    hidden:
+        0 (default) for a linear model on the features, else the width of one ReLU layer.
+    features, normalize:
+        per-token value: ``"log1p"`` of the count (default), raw ``"count"`` or ``"binary"``;
+        ``normalize`` scales each resume's vector to unit L2 length (then raise ``lr``:
+        with unit rows the weights must grow larger).
+    seed:
+        seeds initialisation and mini-batch order; same seed and data give the same scores
+        on CPU (CUDA sparse products may differ in the last bits).
+    max_length:
+        keep only the first ``max_length`` tokens of a resume (None: all).
+    device:
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+    threads:
+        torch intra-op threads while fitting/predicting (None: leave torch's setting).
+        Default 1: the per-step operations are tiny, and on a shared or busy machine a
+        second OpenMP thread that is descheduled stalls every op at its barrier (measured:
+        2 s with 1 thread vs 14 s with 2 on a loaded 2-core box); parallel sweeps run
+        one learner per process anyway.
+    tokenizer_path:
+        local model directory of the vocabulary (None: the packaged bert-base vocabulary).
+
+    Fitted attributes: ``history_`` (mean training BCE per epoch), ``train_seconds_``
+    (optimisation only), ``featurize_seconds_`` (token counts, cold or cached),
+    ``n_classes_``, ``label_names_``, ``n_features_``, ``net_``.
+    """
+
+    name = "bow"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 10,
+        lr: float = 0.1,
+        batch_size: int | None = None,
+        weight_decay: float = 0.0,
+        hidden: int = 0,
+        features: str = "log1p",
+        normalize: bool = False,
+        seed: int = 0,
+        lr_schedule: str = "linear",
+        max_length: int | None = None,
+        device: str = "auto",
+        threads: int | None = 1,
+        tokenizer_path: str | None = None,
+    ) -> None:
+        self.epochs = _check_int("epochs", epochs, 1)
+        self.batch_size = None if batch_size is None else _check_int("batch_size", batch_size, 1)
+        self.hidden = _check_int("hidden", hidden, 0)
+        self.seed = _check_int("seed", seed, 0)
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be > 0, got {lr!r}")
+        if not (np.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        if features not in FEATURES:
+            raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError("device='cuda' but torch sees no CUDA device")
+        if lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, got {lr_schedule!r}")
+        self.lr = float(lr)
+        self.lr_schedule = lr_schedule
+        self.weight_decay = float(weight_decay)
+        self.features = features
+        self.normalize = bool(normalize)
+        self.max_length = None if max_length is None else _check_int("max_length", max_length, 1)
+        self.device = device
+        self.threads = None if threads is None else _check_int("threads", threads, 1)
+        self.tokenizer_path = None if tokenizer_path is None else str(tokenizer_path)
+
+    # -- features -----------------------------------------------------------------
+    def _torch_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def featurize(self, inputs: Sequence[str] | TextDataset) -> _Csr:
+        """Sparse feature rows of the texts (token counts from the shared cache)."""
+        texts = inputs.texts if isinstance(inputs, TextDataset) else list(inputs)
+        if not all(isinstance(t, str) for t in texts):
+            raise TypeError("BowLearner takes a TextDataset or a list of str")
+        rows = DEFAULT_CACHE.rows(texts, self.tokenizer_path, self.max_length)
+        vocab = load_fast_tokenizer(self.tokenizer_path).get_vocab_size()
+        return _featurize(rows, self.features, self.normalize, vocab)
+
+    # -- protocol -----------------------------------------------------------------
+    def fit(self, train: TextDataset) -> "BowLearner":
+        """Minimise the mean per-class BCE on ``train`` (paper Section 5: the firm's A(P))."""
+        if not isinstance(train, TextDataset):
+            raise TypeError(f"BowLearner.fit takes a TextDataset, got {type(train).__name__}")
+        if len(train) == 0:
+            raise ValueError("cannot fit on an empty dataset")
+        t0 = time.perf_counter()
+        X = self.featurize(train)
+        t1 = time.perf_counter()
+        n, k = train.labels.shape
+        batch = self.batch_size or _auto_batch(n)
+        dev = self._torch_device()
+        gen = torch.Generator().manual_seed(self.seed)
+        prior = np.clip(train.labels.mean(axis=0), 1e-3, 1 - 1e-3)
+        prior_logit = torch.from_numpy(np.log(prior / (1 - prior)).astype(np.float32))
+        y = torch.from_numpy(train.labels.astype(np.float32)).to(dev)
+        history: list[float] = []
+        with _torch_threads(self.threads):
+            net = _BowNet(X.n_cols, k, self.hidden, prior_logit, gen).to(dev)
+            opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+            n_steps = self.epochs * -(-n // batch)
+            # Linear decay to 0, the standard fine-tuning schedule of Section 5.1: large early
+            # steps, then a settled optimum instead of an Adam random walk around it.
+            sched = torch.optim.lr_scheduler.LambdaLR(
+                opt, (lambda step: 1.0 - step / n_steps) if self.lr_schedule == "linear" else (lambda step: 1.0)
+            )
+            loss_fn = nn.BCEWithLogitsLoss()
+            # Full batch: the sparse operands are built once, not once per step.
+            full = X.pair(dev) if batch >= n else None
+            net.train()
+            for _ in range(self.epochs):
+                order = torch.randperm(n, generator=gen).numpy()
+                total = 0.0
+                for start in range(0, n, batch):
+                    rows = order[start : start + batch]
+                    if full is not None:
+                        operands, target = full, y
+                    else:
+                        operands, target = X.take(rows).pair(dev), y[torch.from_numpy(rows).to(dev)]
+                    opt.zero_grad(set_to_none=True)
+                    loss = loss_fn(net(*operands), target)
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                    total += loss.item() * len(rows)
+                history.append(total / n)
+        # Scores are computed in float64: a row's score then does not depend (beyond
+        # 1e-12) on which other rows share its batch, and small probabilities keep digits.
+        self.net_ = net.double().eval()
+        self.n_classes_ = k
+        self.label_names_ = train.label_names
+        self.n_features_ = X.n_cols
+        self.history_ = history
+        self.featurize_seconds_ = t1 - t0
+        self.train_seconds_ = time.perf_counter() - t1
+        return self
+
+    def predict_scores(self, inputs: Sequence[str] | TextDataset) -> np.ndarray:
+        """Per-class probabilities ``(n, K)`` in [0, 1]: the sigmoid of the logits."""
+        if not hasattr(self, "net_"):
+            raise RuntimeError("BowLearner is not fitted; call fit(train) first")
+        X = self.featurize(inputs)
+        dev = next(self.net_.parameters()).device
+        out = np.empty((X.n_rows, self.n_classes_), dtype=np.float64)
+        chunk = 8192
+        with _torch_threads(self.threads), torch.no_grad():
+            for start in range(0, X.n_rows, chunk):
+                rows = np.arange(start, min(start + chunk, X.n_rows))
+                logits = self.net_(X.take(rows).torch(dev, torch.float64), None)
+                out[rows] = torch.sigmoid(logits).cpu().numpy()
+        return out
+
+    def predict_sets(self, inputs: Sequence[str] | TextDataset, threshold: float = 0.5) -> np.ndarray:
+        return predict_sets(self.predict_scores(inputs), threshold)
+
+    def predict_top1(self, inputs: Sequence[str] | TextDataset) -> np.ndarray:
+        return predict_top1(self.predict_scores(inputs))
+
+    def __repr__(self) -> str:
+        return (
+            f"BowLearner(epochs={self.epochs}, lr={self.lr:g}, batch_size={self.batch_size}, "
+            f"weight_decay={self.weight_decay:g}, hidden={self.hidden}, features={self.features!r}, "
+            f"seed={self.seed}, device={self.device!r})"
+        )

@@ -146,6 +146,74 @@ def bounds(
         console.print(f"wrote {path}")
 
 
+@app.command()
+@user_errors
+def experiment(
+    name: str = typer.Argument(..., help="fig2, fig3, fig4, fig5 or fig6 (paper Section 5)."),
+    quick: bool = typer.Option(False, "--quick", help="A first look: 6 sizes, 1 seed, 3,000 training resumes."),
+    learner: str = typer.Option("bow", help="The firm: bow (fast CPU) or transformer (GPU advised)."),
+    epochs: Optional[int] = typer.Option(None, help="Training epochs (default: the paper's 5; fig5 varies them)."),
+    seeds: Optional[int] = typer.Option(None, help="Seeds per point (default 3; 1 with --quick)."),
+    sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 6 with --quick)."),
+    data: str = typer.Option("synthetic", help="synthetic (embedded default), florex or csv."),
+    data_path: Optional[Path] = typer.Option(None, help="Path of the florex corpus or the CSV file."),
+    n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000; 3,000 with --quick)."),
+    n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783; 1,000 with --quick)."),
+    target_success: float = typer.Option(0.9, help="Success level whose critical mass the sigmoid fit reports."),
+    out: Path = typer.Option(Path("acsim-out"), help="Output folder; results go to OUT/NAME/."),
+) -> None:
+    """Reproduce one of the paper's Figures 2-6: runs, sigmoid fits, critical masses, PNG."""
+    import time as _time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from acsim import experiments as X
+    from acsim.data import load_dataset
+    from acsim.learners import available_learners
+
+    specs = X.paper_experiments(epochs=epochs or 5, n_sizes=sizes or 20)
+    if name not in specs:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(specs)}")
+    if learner not in ("bow", "transformer"):
+        raise ValueError(f"--learner must be bow or transformer for the resume experiments, got {learner!r} (all firms: {', '.join(available_learners())})")
+    if not 0 < target_success < 1:
+        raise ValueError(f"--target-success must be in (0, 1), got {target_success:g}")
+    spec = specs[name]
+    n_seeds = seeds or (1 if quick else 3)
+    if n_seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
+    spec = X.quick(spec, n_sizes=sizes or (6 if quick else 20), seeds=tuple(range(n_seeds)))
+    kwargs = {}
+    if data == "synthetic":
+        kwargs = {"n_train": n_train or (3000 if quick else 25000), "n_test": n_test or (1000 if quick else 4783)}
+    elif n_train is not None:
+        kwargs = {"n_train": n_train}
+    t0 = _time.perf_counter()
+    train, test = load_dataset(data, data_path, **kwargs)
+    console.print(f"{spec.name}: {spec.title}; {len(train):,} train / {len(test):,} test resumes ({data}), firm = {learner}")
+    total = len(list(X.iter_runs(spec)))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("training runs", total=total)
+        runs = X.run_experiment(spec, train, test, learner, progress=lambda i, n, row: bar.update(task, completed=i))
+    fits = X.summarize(spec, runs, target_success)
+    meta = {
+        "learner": learner, "data": data, "data_path": str(data_path) if data_path else None,
+        "n_train": len(train), "n_test": len(test), "quick": quick,
+        "wall_seconds": _time.perf_counter() - t0, "acsim_version": acsim.__version__,
+    }
+    paths = X.write_outputs(spec, runs, fits, train, out / spec.name, meta)
+    table = Table(title=f"{spec.name}: sigmoid fits and critical mass for success {target_success:g} ({learner} firm)")
+    for col in ("curve", "metric", "critical mass", "90% interval", "offset"):
+        table.add_column(col)
+    for _, r in fits.iterrows():
+        crit = "no fit" if not r["params_ok"] else (f"{r['critical_mass']:.3g}" if r["critical_mass"] <= 1 else "> 1")
+        table.add_row(r["curve"], r["metric"], crit, f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}]", f"{r['offset']:.2f}")
+    console.print(table)
+    console.print(f"critical masses are in units of {X.size_column(spec)}; {len(runs)} runs in {meta['wall_seconds']:.1f} s")
+    for key, path in paths.items():
+        console.print(f"wrote {path}")
+
+
 def _raw_bound(strategy: str, a: float, xi: float, delta: float, p: float, tau: float, eps: float) -> float:
     from acsim import theory
 

@@ -96,3 +96,61 @@ def figure_7_axes(ax, curve, c: float, gamma: float) -> None:
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+
+
+def experiment_figure(spec, runs, fits, train, path: Path) -> None:
+    """Figures 2–6: one dot per run, the best-fit sigmoid per curve, the theory bound dashed.
+
+    Rows are the success metrics (inclusion in the predicted set, top-1), columns the
+    strategies; colours are the curves (target class, epochs, spacing or label noise).
+    """
+    from acsim.experiments import size_column, theory_overlay
+
+    col = size_column(spec)
+    strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
+    nrow, ncol = len(spec.metrics), len(strategies)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 3.6 * nrow), squeeze=False)
+    grid = np.geomspace(min(spec.sizes), max(spec.sizes), 200)
+    for j, strategy in enumerate(strategies):
+        curves = [c for c in spec.curves if c.strategy == strategy]
+        for i, metric in enumerate(spec.metrics):
+            ax = axes[i, j]
+            for k, curve in enumerate(curves):
+                g = runs[runs["curve"] == curve.key]
+                color = f"C{k}"
+                label = _curve_label(spec, curve)
+                ax.scatter(g[col], g[metric], s=12, color=color, alpha=0.6)
+                f = fits[(fits["curve"] == curve.key) & (fits["metric"] == metric)]
+                if len(f) and bool(f["params_ok"].iloc[0]):
+                    r = f.iloc[0]
+                    from acsim.experiments import sigmoid
+
+                    ax.plot(grid, sigmoid(np.log10(grid), r["offset"], r["slope"], r["mid"]), color=color, label=label)
+                    if 0 < r["critical_mass"] <= max(spec.sizes):
+                        ax.axvline(r["critical_mass"], color=color, lw=0.8, ls=":")
+                else:
+                    ax.plot([], [], color=color, label=label + " (no fit)")
+            bound, bound_label = theory_overlay(spec, train, curves[0], grid)
+            ax.plot(grid, bound, "k--", lw=1, label=bound_label)
+            ax.set_xscale("log")
+            ax.set_ylim(-0.03, 1.03)
+            ax.grid(alpha=0.3)
+            unit = "share of target-class resumes" if col == "class_fraction" else "collective size α (share of training data)"
+            ax.set_xlabel(unit)
+            ax.set_ylabel(metric.replace("_", " "))
+            ax.set_title(f"{strategy}: {metric.replace('success_', '')}", fontsize=10)
+            ax.legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"{spec.name}: {spec.title} ({runs['learner'].iloc[0]} firm)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
+def _curve_label(spec, curve) -> str:
+    varied = []
+    fields = ("target", "epochs", "spacing", "label_noise")
+    for name in fields:
+        values = {getattr(c, name) for c in spec.curves if c.strategy == curve.strategy}
+        if len(values) > 1:
+            varied.append(f"{name}={getattr(curve, name):g}")
+    return ", ".join(varied) or f"y*={curve.target}"

@@ -152,7 +152,10 @@ def run_one(
     members = select_members(train, size, unit, curve.target, seed)
     data = apply_strategy(train, members, curve.strategy, curve.target, trigger=TRIGGER, spacing=curve.spacing, seed=seed)
     if curve.label_noise > 0:
-        data = randomize_labels(data, curve.label_noise, seed=seed)
+        # Figure 4's noise is the platform's: the collective keeps its own labels intact.
+        others = np.ones(len(train), dtype=bool)
+        others[members] = False
+        data = randomize_labels(data, curve.label_noise, seed=seed, among=others)
     params = {"seed": seed, "epochs": curve.epochs, **(learner_params or {})}
     firm = make_learner(learner, **params)
     t_fit = time.perf_counter()

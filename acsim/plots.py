@@ -109,7 +109,7 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
     nrow, ncol = len(spec.metrics), len(strategies)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.5 * ncol, 3.6 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7.5, 5.5 * ncol), 3.6 * nrow), squeeze=False)
     grid = np.geomspace(min(spec.sizes), max(spec.sizes), 200)
     for j, strategy in enumerate(strategies):
         curves = [c for c in spec.curves if c.strategy == strategy]

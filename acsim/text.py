@@ -9,8 +9,10 @@ default transformer weights come from it and never from a hub.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Hashable, Sequence
 
 import numpy as np
 
@@ -78,3 +80,51 @@ def token_ids(texts: list[str], path: str | None = None, max_length: int | None 
     if max_length is not None:
         out = [ids[:max_length] for ids in out]
     return out
+
+
+class RowCache:
+    """Least-recently-used memo of one numpy row per key (a setting plus a text).
+
+    The firms retrain every round on nearly the same resumes; this keeps their
+    tokenisation work to the texts that changed. ``hits``/``misses`` count texts served
+    from the cache / computed. Pure memoisation: sharing one cannot change a result.
+    """
+
+    def __init__(self, maxsize: int = 100_000) -> None:
+        if isinstance(maxsize, bool) or int(maxsize) < 1:
+            raise ValueError(f"maxsize must be >= 1, got {maxsize!r}")
+        self.maxsize = int(maxsize)
+        self._rows: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self.hits = self.misses = 0
+
+    def lookup(self, keys: Sequence[Hashable], compute: Callable[[list[int]], Sequence[np.ndarray]]) -> list[np.ndarray]:
+        """The row of every key; ``compute(first)`` gets, for each distinct missing key, the
+        index of its first occurrence in ``keys`` and returns their rows in that order."""
+        out: list[np.ndarray | None] = [None] * len(keys)
+        missing: dict[Hashable, list[int]] = {}
+        for i, k in enumerate(keys):
+            row = self._rows.get(k)
+            if row is None:
+                missing.setdefault(k, []).append(i)
+            else:
+                self._rows.move_to_end(k)
+                out[i] = row
+        self.hits += len(keys) - sum(len(v) for v in missing.values())
+        self.misses += len(missing)
+        if missing:
+            rows = compute([idx[0] for idx in missing.values()])
+            for (k, idx), row in zip(missing.items(), rows):
+                self._rows[k] = row
+                for i in idx:
+                    out[i] = row
+            while len(self._rows) > self.maxsize:
+                self._rows.popitem(last=False)
+        return out  # type: ignore[return-value]

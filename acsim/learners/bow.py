@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Iterator, Sequence
 
@@ -32,7 +31,7 @@ from torch import nn
 
 from acsim.data.base import TextDataset
 from acsim.learners.base import predict_sets, predict_top1
-from acsim.text import load_fast_tokenizer, token_ids
+from acsim.text import RowCache, load_fast_tokenizer, token_ids
 
 FEATURES = ("log1p", "count", "binary")
 DEVICES = ("auto", "cpu", "cuda")
@@ -109,51 +108,19 @@ def _word_level_rows(texts: list[str], path: str | None, vocab: int, dtype: type
     ]
 
 
-class CountCache:
-    """Token-count rows per distinct text, least-recently-used entries evicted beyond ``maxsize``.
+class CountCache(RowCache):
+    """Token-count rows per distinct text (what :func:`count_rows` returns), LRU-evicted.
 
-    A row is what :func:`count_rows` returns for the text. The cache is pure memoisation
-    of :func:`acsim.text.token_ids`, so sharing it cannot change any result.
+    Pure memoisation of :func:`acsim.text.token_ids`, so sharing it cannot change any result.
     """
-
-    def __init__(self, maxsize: int = 100_000) -> None:
-        if int(maxsize) < 1:
-            raise ValueError(f"maxsize must be >= 1, got {maxsize}")
-        self.maxsize = int(maxsize)
-        self._rows: OrderedDict[tuple[str | None, int | None, str], np.ndarray] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def clear(self) -> None:
-        self._rows.clear()
-        self.hits = self.misses = 0
 
     def rows(self, texts: Sequence[str], path: str | None = None, max_length: int | None = None) -> list[np.ndarray]:
         """The count row of every text (:func:`count_rows`), tokenizing only the unseen texts."""
-        keys = [(path, max_length, t) for t in texts]
-        out: list[np.ndarray | None] = [None] * len(keys)
-        missing: dict[tuple, list[int]] = {}
-        for i, k in enumerate(keys):
-            row = self._rows.get(k)
-            if row is None:
-                missing.setdefault(k, []).append(i)
-            else:
-                self._rows.move_to_end(k)
-                out[i] = row
-        self.hits += len(keys) - sum(len(v) for v in missing.values())
-        self.misses += len(missing)
-        if missing:
-            new_keys = list(missing)
-            for k, row in zip(new_keys, count_rows([k[2] for k in new_keys], path, max_length)):
-                self._rows[k] = row
-                for i in missing[k]:
-                    out[i] = row
-            while len(self._rows) > self.maxsize:
-                self._rows.popitem(last=False)
-        return out  # type: ignore[return-value]
+        texts = list(texts)
+        return self.lookup(
+            [(path, max_length, t) for t in texts],
+            lambda first: count_rows([texts[i] for i in first], path, max_length),
+        )
 
 
 # Shared by all BowLearner instances: the model builds a fresh learner every round.

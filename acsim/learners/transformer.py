@@ -40,7 +40,7 @@ from torch import nn
 
 from acsim.data.base import TextDataset
 from acsim.learners.base import predict_sets, predict_top1
-from acsim.text import load_fast_tokenizer, resolve_model_path
+from acsim.text import RowCache, load_fast_tokenizer, resolve_model_path
 
 CPU_BATCH_SIZE = 32
 GPU_BATCH_SIZE = 128
@@ -150,57 +150,24 @@ def _special_tokens(tok: Any) -> tuple[list[int], list[int]]:
     return [], []
 
 
-class TokenCache:
+class TokenCache(RowCache):
     """Model-ready token ids (special tokens added, truncated) per distinct text.
 
-    Keyed by (model directory, max_length, text digest); least-recently-used rows are
-    evicted beyond ``maxsize``. Pure memoisation: sharing it cannot change any result.
-    ``hits``/``misses`` count texts served from the cache / tokenized.
+    Keyed by (model directory, max_length, text digest); LRU-evicted beyond ``maxsize``.
     """
-
-    def __init__(self, maxsize: int = 100_000) -> None:
-        if isinstance(maxsize, bool) or int(maxsize) < 1:
-            raise ValueError(f"maxsize must be >= 1, got {maxsize!r}")
-        self.maxsize = int(maxsize)
-        self._rows: OrderedDict[tuple[str, int, bytes], np.ndarray] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def clear(self) -> None:
-        self._rows.clear()
-        self.hits = self.misses = 0
 
     def ids(self, texts: Sequence[str], path: str, max_length: int) -> list[np.ndarray]:
         """The id row of every text; only texts not seen before go to the tokenizer (one batch)."""
-        keys = [(path, max_length, _text_key(t)) for t in texts]
-        out: list[np.ndarray | None] = [None] * len(keys)
-        missing: dict[tuple[str, int, bytes], list[int]] = {}
-        for i, k in enumerate(keys):
-            row = self._rows.get(k)
-            if row is None:
-                missing.setdefault(k, []).append(i)
-            else:
-                self._rows.move_to_end(k)
-                out[i] = row
-        self.hits += len(keys) - sum(len(v) for v in missing.values())
-        self.misses += len(missing)
-        if missing:
+        texts = list(texts)
+
+        def encode(first: list[int]) -> list[np.ndarray]:
             tok = load_fast_tokenizer(path)
             prefix, suffix = _special_tokens(tok)
             room = max(max_length - len(prefix) - len(suffix), 0)
-            first = [v[0] for v in missing.values()]
             encs = tok.encode_batch([texts[i] for i in first], add_special_tokens=False)
-            for k, enc in zip(missing, encs):
-                row = np.asarray(prefix + enc.ids[:room] + suffix, dtype=np.int32)
-                self._rows[k] = row
-                for i in missing[k]:
-                    out[i] = row
-            while len(self._rows) > self.maxsize:
-                self._rows.popitem(last=False)
-        return out  # type: ignore[return-value]
+            return [np.asarray(prefix + enc.ids[:room] + suffix, dtype=np.int32) for enc in encs]
+
+        return self.lookup([(path, max_length, _text_key(t)) for t in texts], encode)
 
 
 # Shared by all TransformerLearner instances: the simulation builds a fresh firm each round.

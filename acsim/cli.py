@@ -214,6 +214,219 @@ def experiment(
         console.print(f"wrote {path}")
 
 
+@app.command("run")
+def run_cmd(
+    scenario: Optional[str] = typer.Argument(None, help="A scenario file, or the name of a shipped one (quickstart, olson_organic, ...)."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default acsim-out/NAME, or acsim-out/NAME-VARIANT)."),
+    executor: str = typer.Option("local", help="local (process pool, default), serial (this process) or ray."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (local) or CPUs of a local Ray (default: one per core)."),
+    address: Optional[str] = typer.Option(None, help="An existing Ray cluster: 'auto' or ray://HOST:10001 (implies --executor ray)."),
+    variant: Optional[str] = typer.Option(None, help="Apply the scenario's variants.NAME table (e.g. gpu)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: --set population.n=5000 (repeatable; values are TOML)."),
+    figures: bool = typer.Option(True, help="Write the PNG figures."),
+    progress: bool = typer.Option(True, help="Show a progress bar on stderr."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and show the plan (runs, finished ones); run nothing."),
+    list_: bool = typer.Option(False, "--list", help="List the shipped scenarios and exit."),
+) -> None:
+    """Run a scenario: all its seeds and sweep points, resumable; tables, manifest and PNGs in OUT."""
+    _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, figures, progress, dry_run, list_)
+
+
+@user_errors
+def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, figures, progress, dry_run, list_) -> None:
+    import shlex
+
+    from acsim import batch as B
+    from acsim import scenario as SC
+
+    if list_:
+        table = Table(title="shipped scenarios (acsim run NAME)")
+        table.add_column("name")
+        table.add_column("runs", justify="right")
+        table.add_column("description")
+        for name in SC.shipped_scenarios():
+            loaded = SC.load_scenario(name)
+            table.add_row(name, str(len(loaded.runs())), loaded.scenario.description.strip().split("\n")[0])
+        console.print(table)
+        return
+    if scenario is None:
+        raise ValueError("give a scenario file or name (acsim run --list shows the shipped ones)")
+    if address and executor == "local":
+        executor = "ray"
+    if executor not in B.EXECUTORS:
+        raise ValueError(f"--executor must be one of {', '.join(B.EXECUTORS)}, got {executor!r}")
+    if address and executor != "ray":
+        raise ValueError("--address needs --executor ray")
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    overrides = dict(SC.parse_override(s) for s in set_)
+    loaded = SC.load_scenario(scenario, variant=variant, overrides=overrides or None)
+    out = out or Path("acsim-out") / (loaded.name + (f"-{variant}" if variant else ""))
+    runs = loaded.runs()
+    n_ids = len({r.run_id for r in runs})
+    finished = sum(1 for r in runs if B._finished(B._run_path(out, r.run_id)))
+    console.print(
+        f"{loaded.name}: {len(loaded.points)} sweep point{'s' if len(loaded.points) != 1 else ''} × "
+        f"{len(loaded.scenario.seeds)} seed{'s' if len(loaded.scenario.seeds) != 1 else ''} → {n_ids} runs "
+        f"({loaded.scenario.kind}, firm = {loaded.scenario.firm.kind}); {finished} already finished in {out}"
+    )
+    if dry_run:
+        return
+    command = "acsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else None
+    try:
+        result, paths = B.run_scenario(loaded, out, executor, jobs, address, progress=progress, figures=figures, command=command)
+    except B.BatchError as exc:
+        err_console.print(f"[bold red]acsim: error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished runs are saved in {out / 'runs'}; run the same command again to finish the rest")
+        raise typer.Exit(code=130) from None
+    console.print(
+        f"{result.computed} runs computed, {result.skipped} reused, {result.wall_seconds:.1f} s "
+        f"({result.executor}, {result.jobs} worker{'s' if result.jobs != 1 else ''})"
+    )
+    _print_run_summary(loaded, out)
+    for key in ("rounds", "summary", "fits", "manifest"):
+        if key in paths:
+            console.print(f"wrote {paths[key]}" + (f" (+ {paths[key].with_suffix('.csv').name})" if key in ("rounds", "summary") else ""))
+    figs = [p.name for k, p in paths.items() if p.suffix == ".png"]
+    if figs:
+        console.print(f"wrote {out}/{{{','.join(figs)}}}")
+
+
+def _print_run_summary(loaded, out: Path) -> None:
+    import pandas as pd
+
+    summary = pd.read_parquet(out / "summary.parquet")
+    sweep_cols = [c for c in summary.columns if "." in c]
+    table = Table(title=f"{loaded.name}: one row per sweep point (means over seeds)")
+    if loaded.scenario.kind == "experiment":
+        fits = pd.read_csv(out / "fits.csv")
+        for col in ("point", "curve", "metric", "critical mass", "90% interval"):
+            table.add_column(col)
+        for _, r in fits.iterrows():
+            crit = "no fit" if not r["params_ok"] else (f"{r['critical_mass']:.3g}" if r["critical_mass"] <= 1 else "> 1")
+            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), crit, f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}]")
+        console.print(table)
+        return
+    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", "spend", "N·B(α_crit)"):
+        table.add_column(col, justify="right")
+    groups = list(summary.groupby("point_index", sort=True))
+    for i, (pi, g) in enumerate(groups):
+        if i == 20 and len(groups) > 21:
+            table.add_row("…", *[""] * (len(sweep_cols) + 6))
+            break
+        outcomes = ", ".join(f"{k} {v}" for k, v in g["outcome"].value_counts().items())
+        table.add_row(
+            str(pi), *(str(g[c].iloc[0]) if not isinstance(g[c].iloc[0], float) else f"{g[c].iloc[0]:.4g}" for c in sweep_cols),
+            str(len(g)), f"{g['alpha_initial'].mean():.3g}", f"{g['alpha_final'].mean():.3g}", outcomes,
+            f"{g['spend_total'].mean():.4g}", f"{g['B_crit_total'].mean():.4g}",
+        )
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def investment(
+    cost: str = typer.Option("0.02:0.5:25", help="Participation costs c: a list 0.1,0.2 or LO:HI:N (append ' log' for a geometric grid)."),
+    gamma: str = typer.Option("0:0.9:19", help="Free-ride shares γ in [0, 1]: a list or LO:HI:N."),
+    strategy: Optional[str] = typer.Option(None, help="Bound curves for these strategies (comma-separated; default feature-label unless --sigmoid/--from-batch)."),
+    xi: str = typer.Option("1e-3", help="Signal uniqueness ξ values for the bound curves (comma-separated)."),
+    eps: str = typer.Option("0", help="Firm suboptimality ε values in [0, 0.5) (comma-separated)."),
+    delta: float = typer.Option(1.0, help="Suboptimality gap Δ (Theorem 1)."),
+    p: float = typer.Option(0.3, help="Positivity p (Theorem 3)."),
+    tau: Optional[str] = typer.Option(None, help="τ values for the erasure bound (default: the --xi values)."),
+    sigmoid: list[str] = typer.Option([], help="A sigmoid curve MID,SLOPE[,OFFSET] in α (repeatable)."),
+    from_batch: list[Path] = typer.Option([], "--from-batch", help="An empirical curve: the (α, S) samples of a finished `acsim run` folder (repeatable)."),
+    metric: str = typer.Option("S", help="Which success column an empirical curve uses (S, S_top1, S_inclusion; success_top1 for experiments)."),
+    n_workers: int = typer.Option(1000, help="Population size N: totals N·B(α_crit), and the simulated population."),
+    simulate: bool = typer.Option(False, "--simulate", help="Also run the agent-based model (cheapest-first principal) at every grid point."),
+    rounds: int = typer.Option(5, help="Rounds per simulated run."),
+    seed: int = typer.Option(0, help="Seed of the simulated runs."),
+    executor: str = typer.Option("local", help="Executor of the simulated runs: local, serial or ray."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --simulate."),
+    address: Optional[str] = typer.Option(None, help="Ray cluster address for --simulate (implies --executor ray)."),
+    out: Path = typer.Option(Path("acsim-out/investment"), help="Output folder."),
+    plot: bool = typer.Option(True, help="Write the heatmaps (and the simulation figure)."),
+) -> None:
+    """Section 6 over a grid: α_crit, self-sustaining or not, and the investment B(α_crit), with heatmaps."""
+    import json as _json
+
+    import numpy as np
+
+    from acsim import investment as I
+
+    costs, gammas = I.parse_grid(cost, "cost"), I.parse_grid(gamma, "gamma")
+    from acsim import economics
+
+    economics.join_threshold(costs, 0.0)  # domain checks first: one clear line, nothing written
+    economics.join_threshold(0.0, gammas)
+    if n_workers < 1:
+        raise ValueError(f"--n-workers must be >= 1, got {n_workers}")
+    if rounds < 1:
+        raise ValueError(f"--rounds must be >= 1, got {rounds}")
+    if address and executor == "local":
+        executor = "ray"
+    curves: list = []
+    if strategy is not None or not (sigmoid or from_batch):
+        strategies = [s.strip() for s in (strategy or "feature-label").split(",") if s.strip()]
+        for s in strategies:
+            if s not in STRATEGIES:
+                raise ValueError(f"--strategy must be among {', '.join(STRATEGIES)}, got {s!r}")
+        curves += I.bound_curves(strategies, _floats(xi, "xi"), _floats(eps, "eps"), delta, p,
+                                 _floats(tau, "tau") if tau else None)
+    for text in sigmoid:
+        vals = _floats(text, "sigmoid")
+        if len(vals) not in (2, 3):
+            raise ValueError(f"--sigmoid takes MID,SLOPE[,OFFSET], got {text!r}")
+        curves.append(I.CurveSpec("sigmoid", midpoint=vals[0], slope=vals[1], offset=vals[2] if len(vals) == 3 else 0.0))
+    for d in from_batch:
+        curves.append(I.empirical_curve(d, metric))
+    table = I.investment_table(curves, costs, gammas, n_workers)
+    out.mkdir(parents=True, exist_ok=True)
+
+    view = Table(title=f"Investment threshold study: {len(costs)} costs × {len(gammas)} free-ride shares (N = {n_workers:,})")
+    for col in ("curve", "self-sustaining", "organic (α_crit = 0)", "α_crit (min / median / max)", "B(α_crit) per worker (min / median / max)"):
+        view.add_column(col)
+    for _, g in table.groupby("curve_index", sort=True):
+        fin = g[g["self_sustaining"] & ~g["organic"]]
+        ac = fin["alpha_crit"].to_numpy()
+        b = fin["B_crit"].to_numpy()
+        rng = (lambda v: f"{v.min():.3g} / {np.median(v):.3g} / {v.max():.3g}" if v.size else "–")  # noqa: E731
+        view.add_row(str(g["curve"].iloc[0]), f"{g['self_sustaining'].mean():.0%} of grid", f"{g['organic'].mean():.0%}",
+                     rng(ac), rng(b))
+    console.print(view)
+    written = [out / "investment.parquet", out / "investment.csv"]
+    table.to_parquet(written[0], index=False)
+    table.to_csv(written[1], index=False)
+    if plot:
+        written += I.heatmaps(table, out)
+    if simulate:
+        sim = I.simulate(curves, costs, gammas, n_workers, rounds, seed, out_dir=out / "simulation",
+                         executor=executor, jobs=jobs, address=address, progress=True)
+        joined = table.merge(sim, on=["curve_index", "curve", "c", "gamma"], how="left")
+        joined.to_parquet(out / "investment_simulated.parquet", index=False)
+        joined.to_csv(out / "investment_simulated.csv", index=False)
+        written += [out / "investment_simulated.parquet", out / "investment_simulated.csv"]
+        ok = np.isfinite(joined["B_crit"]) & (joined["B_crit"] > 0)
+        if ok.any():
+            rel = (joined.loc[ok, "sim_spend"] - joined.loc[ok, "B_crit"]).abs() / joined.loc[ok, "B_crit"]
+            console.print(f"simulated spend vs B(α_crit) over {int(ok.sum())} grid points with a positive investment: "
+                          f"median relative gap {rel.median():.2%}, max {rel.max():.2%} (N = {n_workers:,}: a Riemann sum of Figure 7's area)")
+        never = joined[~joined["self_sustaining"]]
+        if len(never):
+            console.print(f"{len(never)} points never self-sustaining: the model's principal spent "
+                          f"{never['sim_spend'].max():.3g} per worker at most there (status: "
+                          f"{', '.join(sorted(set(never['sim_status'])))})")
+        if plot:
+            written.append(I.simulation_figure(joined, out / "simulated_vs_B.png", n_workers))
+    meta = {"costs": costs.tolist(), "gammas": gammas.tolist(), "curves": [c.label for c in curves],
+            "n_workers": n_workers, "simulate": simulate, "rounds": rounds, "seed": seed, "acsim_version": acsim.__version__}
+    (out / "investment.json").write_text(_json.dumps(meta, indent=2))
+    for path in written:
+        console.print(f"wrote {path}")
+
+
 def _raw_bound(strategy: str, a: float, xi: float, delta: float, p: float, tau: float, eps: float) -> float:
     from acsim import theory
 

@@ -193,6 +193,13 @@ def gradient_neutralizing_success_bound(
     return scalar_or_array(np.minimum(a * gp - (1.0 - a) * g0, 0.0) / m)
 
 
+def _share(part: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """part / (part + rest) for non-negative arrays, 0 where part = 0 (nothing to overcome)."""
+    den = part + rest
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(part > 0, part / np.where(den > 0, den, 1.0), 0.0)
+
+
 def gradient_neutralizing_critical_mass(g0_norm: ArrayLike, gprime_norm: ArrayLike) -> float | np.ndarray:
     """Corollary 8, eq. (5): critical mass for reaching θ* exactly (S(α) = 0), any μ ≥ 0.
 
@@ -202,10 +209,7 @@ def gradient_neutralizing_critical_mass(g0_norm: ArrayLike, gprime_norm: ArrayLi
     """
     g0 = check("g0_norm", g0_norm, 0.0)
     gp = check("gprime_norm", gprime_norm, 0.0)
-    den = gp + g0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = np.where(den > 0, g0 / np.where(den > 0, den, 1.0), 0.0)
-    return scalar_or_array(val)
+    return scalar_or_array(_share(g0, gp))
 
 
 def utility_critical_mass(
@@ -222,11 +226,7 @@ def utility_critical_mass(
     b = check("beta", beta, 0.0, lo_open=True)
     g = check("g_lb", g_lb, 0.0)
     gu = check("grad_u_norm", grad_u_norm, 0.0)
-    num = b * u
-    den = g * gu + num
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = np.where(num > 0, num / np.where(den > 0, den, 1.0), 0.0)
-    return scalar_or_array(val)
+    return scalar_or_array(_share(b * u, g * gu))
 
 
 def gradient_control_success_bound(

@@ -95,17 +95,17 @@ def paper_experiments(epochs: int = 5, spacing: int = 20, n_sizes: int = 20, see
             (c(fo, 0), c(fo, 1), c(fo, 2)), _log_sizes(2e-3, 0.5, n_sizes), "target-class", seeds,
         ),
         "fig4": ExperimentSpec(
-            "fig4", "Random labels increase the success of Strategy 2",
+            "fig4", "Strategy 2 with a fraction of random training labels",
             tuple(c(fo, 1, label_noise=f) for f in (0.0, 0.05, 0.1, 0.2)), _log_sizes(2e-3, 0.5, n_sizes),
             "target-class", seeds,
         ),
         "fig5": ExperimentSpec(
-            "fig5", "More epochs of training increase the success rate",
+            "fig5", "Success vs training epochs",
             tuple(c(s, t, epochs=e) for s, t in ((fl, 0), (fo, 1)) for e in (1, 2, 5)),
             _log_sizes(1e-4, 0.2, n_sizes), "dataset", seeds,
         ),
         "fig6": ExperimentSpec(
-            "fig6", "Trigger spacing is largely irrelevant",
+            "fig6", "Success vs trigger spacing",
             tuple(c(s, t, spacing=k) for s, t in ((fl, 0), (fo, 1)) for k in (5, 10, 20, 40)),
             _log_sizes(1e-4, 0.2, n_sizes), "dataset", seeds,
         ),

@@ -34,7 +34,7 @@ def check(
     arr = np.asarray(value, dtype=float)
     ok = np.isfinite(arr) | (allow_inf & np.isposinf(arr))
     ok &= (arr > lo) if lo_open else (arr >= lo)
-    ok &= (arr < hi) if hi_open else (arr <= hi)
+    ok &= ((arr < hi) if hi_open else (arr <= hi)) | (allow_inf & np.isposinf(arr))
     if not np.all(ok):
         bad = arr[~ok] if arr.ndim else arr
         shown = float(np.ravel(bad)[0])

@@ -246,7 +246,8 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         table.add_column("description")
         for name in SC.shipped_scenarios():
             loaded = SC.load_scenario(name)
-            table.add_row(name, str(len(loaded.runs())), loaded.scenario.description.strip().split("\n")[0])
+            text = " ".join(loaded.scenario.description.split())
+            table.add_row(name, str(len(loaded.runs())), text.split(". ")[0].rstrip(".") + ".")
         console.print(table)
         return
     if scenario is None:
@@ -261,6 +262,8 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         raise ValueError(f"--jobs must be >= 1, got {jobs}")
     overrides = dict(SC.parse_override(s) for s in set_)
     loaded = SC.load_scenario(scenario, variant=variant, overrides=overrides or None)
+    if address and not dry_run:
+        B._check_reachable(address)
     out = out or Path("acsim-out") / (loaded.name + (f"-{variant}" if variant else ""))
     runs = loaded.runs()
     n_ids = len({r.run_id for r in runs})
@@ -270,6 +273,8 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         f"{len(loaded.scenario.seeds)} seed{'s' if len(loaded.scenario.seeds) != 1 else ''} → {n_ids} runs "
         f"({loaded.scenario.kind}, firm = {loaded.scenario.firm.kind}); {finished} already finished in {out}"
     )
+    for note in loaded.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
     if dry_run:
         return
     command = "acsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else None
@@ -301,6 +306,7 @@ def _print_run_summary(loaded, out: Path) -> None:
     sweep_cols = [c for c in summary.columns if "." in c]
     table = Table(title=f"{loaded.name}: one row per sweep point (means over seeds)")
     if loaded.scenario.kind == "experiment":
+        table.title = f"{loaded.name}: sigmoid fits and critical masses (fits.csv)"
         fits = pd.read_csv(out / "fits.csv")
         for col in ("point", "curve", "metric", "critical mass", "90% interval"):
             table.add_column(col)
@@ -410,9 +416,12 @@ def investment(
         written += [out / "investment_simulated.parquet", out / "investment_simulated.csv"]
         ok = np.isfinite(joined["B_crit"]) & (joined["B_crit"] > 0)
         if ok.any():
-            rel = (joined.loc[ok, "sim_spend"] - joined.loc[ok, "B_crit"]).abs() / joined.loc[ok, "B_crit"]
-            console.print(f"simulated spend vs B(α_crit) over {int(ok.sum())} grid points with a positive investment: "
-                          f"median relative gap {rel.median():.2%}, max {rel.max():.2%} (N = {n_workers:,}: a Riemann sum of Figure 7's area)")
+            console.print(f"simulated spend vs B(α_crit) (N = {n_workers:,}; the principal pays whole workers, a Riemann sum "
+                          "of Figure 7's area: the gap shrinks like 1/(N·α_crit)):")
+            for _, g in joined[ok].groupby("curve_index", sort=True):
+                rel = (g["sim_spend"] - g["B_crit"]).abs() / g["B_crit"]
+                console.print(f"  {g['curve'].iloc[0]}: {len(g)} points, median gap {rel.median():.2%}, max {rel.max():.2%}; "
+                              f"N·α_crit median {np.median(g['alpha_crit']) * n_workers:.3g} workers", highlight=False)
         never = joined[~joined["self_sustaining"]]
         if len(never):
             console.print(f"{len(never)} points never self-sustaining: the model's principal spent "
@@ -425,6 +434,20 @@ def investment(
     (out / "investment.json").write_text(_json.dumps(meta, indent=2))
     for path in written:
         console.print(f"wrote {path}")
+
+
+@app.command()
+@user_errors
+def dashboard(
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or shipped name to load into the controls."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind (localhost by default)."),
+    port: int = typer.Option(8765, help="Port."),
+    open_browser: bool = typer.Option(False, "--open", help="Open a browser."),
+) -> None:
+    """Watch a collective form, round by round (the Solara dashboard)."""
+    from acsim.dashboard import launch
+
+    raise typer.Exit(launch(scenario, host=host, port=port, open_browser=open_browser))
 
 
 def _raw_bound(strategy: str, a: float, xi: float, delta: float, p: float, tau: float, eps: float) -> float:

@@ -139,3 +139,9 @@ def test_b_is_zero_iff_threshold_below_curve_start(c, g, mid, slope):
     assert (np.isinf(b)) == (np.isinf(ac))
     if np.isfinite(b):
         assert b >= 0 and b <= c * ac + 1e-12  # the shortfall never exceeds c
+
+
+def test_investment_with_explicit_never_alpha_crit_is_inf():
+    assert E.principal_investment(linear, 0.2, 0.5, alpha_crit=np.inf) == np.inf
+    with pytest.raises(ValueError, match="alpha_crit must be in"):
+        E.principal_investment(linear, 0.2, 0.5, alpha_crit=1.5)

@@ -1,0 +1,387 @@
+"""The dashboard's live views, drawn with matplotlib into PNG bytes (no pyplot, no display).
+
+Every chart is a small function ``(model, rows, sample) -> bytes``. They are called by
+the background thread right after a round (see :mod:`dashboard.session`), so the page
+only swaps image bytes and stays responsive; one module lock keeps two threads (a
+discarded round finishing after a Reset, and the new model) from drawing at once.
+
+Charts, as in the paper's Section 6:
+
+* ``alpha``: α over rounds with the principal's critical mass α_crit;
+* ``success``: S over rounds against the theory bound and the join threshold c/(1 − γ);
+* ``figure7``: the S(α) curve with γS(α), c and the shaded B(α_crit) (Figure 7),
+  with the rounds' measured (α, S) points;
+* ``spend``: the principal's cumulative spend against N·B(α_crit) and the budget;
+* ``network``: a sample of ≤ 300 workers and their contacts, coloured by membership;
+* ``firm``: the firm's clean accuracy and training time per round.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from acsim.plots import figure_7_axes
+
+if TYPE_CHECKING:
+    from acsim.model import CollectiveActionModel
+
+CHARTS = ("alpha", "success", "figure7", "spend", "network", "firm")
+TITLES = {
+    "alpha": "Collective size α",
+    "success": "Success S",
+    "figure7": "S(α) and the principal's investment (Figure 7)",
+    "spend": "Principal's spend",
+    "network": "Social network",
+    "firm": "The firm",
+}
+FIGSIZE = (4.6, 3.1)
+DPI = 80
+MEMBER, SUBSIDISED, OUTSIDER = "#1f77b4", "#ff7f0e", "#c8c8c8"
+
+_draw_lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------- network sample
+
+
+@dataclass(frozen=True)
+class NetworkSample:
+    """≤ ``max_nodes`` workers (indices), their positions, and the contacts among them."""
+
+    nodes: np.ndarray
+    pos: np.ndarray  # (k, 2)
+    segments: np.ndarray  # (e, 2, 2) line segments of the induced subgraph
+    edges: int
+    total_nodes: int
+    has_network: bool
+
+
+def sample_network(model: "CollectiveActionModel", max_nodes: int = 300, seed: int = 0) -> NetworkSample:
+    """A connected-looking sample: a breadth-first walk that follows ≤ 4 random contacts per worker.
+
+    Uses its own generator (never ``model.rng``), so drawing the page does not change
+    the model's random stream: the dashboard's rounds equal ``acsim run``'s.
+    """
+    rng = np.random.default_rng(seed)
+    n = model.population.n
+    adj = model.adjacency
+    if adj is None:
+        k = min(n, max_nodes)
+        nodes = np.sort(rng.choice(n, size=k, replace=False))
+        side = int(math.ceil(math.sqrt(k)))
+        pos = np.c_[np.arange(k) % side, -(np.arange(k) // side)].astype(float)
+        return NetworkSample(nodes, pos, np.zeros((0, 2, 2)), 0, n, False)
+    indptr, indices = adj.indptr, adj.indices
+    chosen: list[int] = []
+    seen: set[int] = set()
+    while len(chosen) < min(n, max_nodes):
+        start = int(rng.integers(n))
+        if start in seen:
+            continue
+        queue = [start]
+        seen.add(start)
+        while queue and len(chosen) < max_nodes:
+            v = queue.pop(0)
+            chosen.append(v)
+            nb = indices[indptr[v]:indptr[v + 1]]
+            if nb.size > 4:
+                nb = rng.choice(nb, size=4, replace=False)
+            for u in nb.tolist():
+                if u not in seen:
+                    seen.add(u)
+                    queue.append(u)
+    nodes = np.array(sorted(chosen), dtype=np.int64)
+    sub = adj[nodes][:, nodes].tocoo()
+    keep = sub.row < sub.col
+    rows, cols = sub.row[keep], sub.col[keep]
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(nodes.size))
+    g.add_edges_from(zip(rows.tolist(), cols.tolist()))
+    layout = nx.spring_layout(g, seed=int(rng.integers(2**31 - 1)), iterations=40)
+    pos = np.array([layout[i] for i in range(nodes.size)])
+    segments = np.stack([pos[rows], pos[cols]], axis=1) if rows.size else np.zeros((0, 2, 2))
+    return NetworkSample(nodes, pos, segments, int(rows.size), n, True)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _figure(twin: bool = False) -> tuple[Figure, object]:
+    # Fixed margins: a layout engine costs ~20 ms per chart, and every round redraws six.
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    fig.subplots_adjust(left=0.14, right=0.86 if twin else 0.97, bottom=0.15, top=0.9)
+    return fig, fig.add_subplot()
+
+
+def _note(ax, text: str, y: float = 0.5) -> None:
+    ax.text(0.5, y, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555", wrap=True)
+
+
+def _last(rows: pd.DataFrame, col: str) -> float:
+    if not len(rows) or col not in rows:
+        return math.nan
+    try:
+        return float(rows[col].iloc[-1])
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _rounds_axis(ax, rows: pd.DataFrame) -> None:
+    last = int(rows["round"].iloc[-1]) if len(rows) else 0
+    ax.set_xlim(-0.3, max(5, last) + 0.3)
+    ax.set_xlabel("round")
+    ax.grid(alpha=0.3)
+
+
+def _alpha_series(model: "CollectiveActionModel", rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(round, α after the round) with round 0 = the starting collective."""
+    a0 = float(rows["alpha"].iloc[0]) if len(rows) else model.alpha
+    r = np.r_[0, rows["round"].to_numpy(dtype=float)] if len(rows) else np.array([0.0])
+    a = np.r_[a0, rows["alpha_end"].to_numpy(dtype=float)] if len(rows) else np.array([a0])
+    return r, a
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def chart_alpha(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig, ax = _figure()
+    r, a = _alpha_series(model, rows)
+    ax.plot(r, a, "o-", ms=3, color=MEMBER, label="α (members / N)")
+    ac = _last(rows, "alpha_crit")
+    if math.isfinite(ac):
+        ax.axhline(ac, color="C3", ls="--", lw=1.2, label=f"α_crit = {ac:.3g}")
+    elif len(rows) and model.params.principal != "none":
+        _note(ax, "no self-sustaining size on the principal's S-curve", 0.9)
+    top = max(float(np.nanmax(a)), ac if math.isfinite(ac) else 0.0, 0.05)
+    ax.set_ylim(0, min(1.02, top * 1.15 + 0.01))
+    _rounds_axis(ax, rows)
+    ax.set_ylabel("α")
+    ax.set_title(f"Collective size α = {a[-1]:.3g}", fontsize=10, y=1.0)
+    ax.legend(fontsize=8, loc="upper left")
+    return _png(fig)
+
+
+def _threshold_band(model: "CollectiveActionModel") -> tuple[float, float]:
+    """10% and 90% quantiles of the join thresholds (fixed for a model: cached on it)."""
+    band = getattr(model, "_dashboard_band", None)
+    if band is None:
+        t = model.sorted_thresholds
+        band = (float(t[int(0.1 * (t.size - 1))]), float(t[int(0.9 * (t.size - 1))]))
+        model._dashboard_band = band
+    return band
+
+
+def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig, ax = _figure()
+    tmin, tmed, tmax = model._threshold_stats
+    if len(rows):
+        r = rows["round"].to_numpy(dtype=float)
+        ax.plot(r, rows["S"].to_numpy(dtype=float), "o-", ms=3, color="C0", label=f"S ({model.params.success_metric})")
+        if model.firm.kind in ("bow", "transformer"):
+            ax.plot(r, rows["S_top1"].to_numpy(dtype=float), ".:", color="C0", alpha=0.6, label="S top-1")
+        b = rows["bound"].to_numpy(dtype=float)
+        if np.isfinite(b).any():
+            ax.plot(r, np.clip(b, 0.0, 1.0), "s--", ms=3, color="C2", lw=1, label="theory bound (≥ 0)")
+    q10, q90 = _threshold_band(model)
+    lo, hi = min(q10, 1.05), min(q90, 1.05)
+    if hi > lo:
+        ax.axhspan(lo, hi, color="C3", alpha=0.1, lw=0)
+    if math.isfinite(tmed) and tmed <= 1.05:
+        lab = "c/(1−γ)" if tmin == tmax else "c/(1−γ): median, 10–90% band"
+        ax.axhline(tmed, color="C3", ls="--", lw=1.2, label=lab)
+    elif not math.isfinite(tmed) or tmed > 1:
+        _note(ax, f"median join threshold c/(1−γ) = {tmed:.3g} > 1: most never join", 0.9)
+    ax.set_ylim(-0.02, 1.05)
+    _rounds_axis(ax, rows)
+    ax.set_ylabel("S")
+    s = _last(rows, "S")
+    ax.set_title("Success S" + (f" = {s:.3g}" if math.isfinite(s) else ""), fontsize=10, y=1.0)
+    ax.legend(fontsize=7, loc="upper left")
+    return _png(fig)
+
+
+def _representative(model: "CollectiveActionModel") -> tuple[float, float, str]:
+    pop = model.population
+    if model.homogeneous:
+        return float(pop.cost[0]), float(pop.gamma[0]), ""
+    return float(np.median(pop.cost)), float(np.median(pop.gamma)), " (median c, γ)"
+
+
+def chart_figure7(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig, ax = _figure()
+    c, g, tag = _representative(model)
+    if g >= 1.0:
+        _note(ax, "γ = 1: joining is never rational (threshold c/(1−γ) = ∞)")
+        return _png(fig)
+    curve = model.principal_curve()
+    figure_7_axes(ax, curve, c, g)
+    ax.set_title(ax.get_title() + tag, fontsize=9, y=1.0)
+    lo, hi = ax.get_xlim()
+    plan = _last(rows, "alpha_crit")
+    if tag and math.isfinite(plan) and model.params.principal != "none" and plan <= hi:
+        # The principal plans for the whole (heterogeneous) population, not the median worker.
+        ax.axvline(plan, color="C3", ls=":", lw=1.2, label=f"principal's α_crit = {plan:.3g}")
+    if len(rows):
+        a = rows["alpha"].to_numpy(dtype=float)
+        s = rows["S"].to_numpy(dtype=float)
+        inside = a <= hi
+        ax.scatter(a[inside], s[inside], s=14, color="black", zorder=5, label="measured (α_t, S_t)")
+        if not inside[-1]:
+            _note(ax, f"now α = {a[-1]:.3g} →", 0.06)
+    ax.legend(fontsize=6, loc="center right")
+    ax.set_ylabel("utility")
+    return _png(fig)
+
+
+def chart_spend(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig, ax = _figure()
+    p = model.params
+    if p.principal == "none":
+        _note(ax, "no principal (principal = none)")
+    if len(rows):
+        r = np.r_[0, rows["round"].to_numpy(dtype=float)]
+        spend = np.r_[0.0, rows["spend_total"].to_numpy(dtype=float)]
+        ax.plot(r, spend, "o-", ms=3, color="C1", lw=2, label="cumulative spend")
+        bt = _last(rows, "B_crit_total")
+        if math.isfinite(bt) and p.principal != "none":
+            ax.axhline(bt, color="C3", ls="--", lw=1.2, label=f"N·B(α_crit) = {bt:.3g}")
+        if math.isfinite(p.budget) and p.principal != "none":
+            ax.axhline(p.budget, color="grey", ls=":", lw=1.2, label=f"budget = {p.budget:.3g}")
+        ax.legend(fontsize=7, loc="lower right")
+        status = str(rows["principal_status"].iloc[-1])
+        ax.set_title(f"Principal ({p.principal}): {status}, spent {spend[-1]:.3g}", fontsize=10, y=1.0)
+    else:
+        ax.set_title(f"Principal ({p.principal})", fontsize=10, y=1.0)
+    ax.set_ylim(bottom=0)
+    _rounds_axis(ax, rows)
+    ax.set_ylabel("payments (utility units)")
+    return _png(fig)
+
+
+def chart_network(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig = Figure(figsize=FIGSIZE, dpi=DPI)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.09, top=0.9)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    if sample is None:
+        _note(ax, "no sample")
+        return _png(fig)
+    pop = model.population
+    member = pop.member[sample.nodes]
+    paid = member & (pop.subsidy[sample.nodes] > 0)
+    colors = np.where(paid, SUBSIDISED, np.where(member, MEMBER, OUTSIDER))
+    if sample.segments.size:
+        ax.add_collection(LineCollection(sample.segments, colors="#999999", linewidths=0.4, alpha=0.5, zorder=1))
+    size = 10 if sample.nodes.size > 150 else 22
+    ax.scatter(sample.pos[:, 0], sample.pos[:, 1], s=size, c=colors, edgecolors="none", zorder=2)
+    ax.autoscale_view()
+    shown = f"{sample.nodes.size} of {sample.total_nodes} workers" if sample.nodes.size < sample.total_nodes else f"{sample.total_nodes} workers"
+    kind = model.params.network if sample.has_network else "no network"
+    ax.set_title(f"{kind}: {shown}, {int(member.sum())} members", fontsize=9, y=1.0)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="o", color=col, label=lab)
+               for col, lab in ((MEMBER, "member"), (SUBSIDISED, "subsidised member"), (OUTSIDER, "not a member"))]
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
+              handletextpad=0.2, columnspacing=0.8)
+    return _png(fig)
+
+
+def chart_firm(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
+    fig, ax = _figure(twin=model.firm.kind != "theory")
+    kind = model.firm.kind
+    _rounds_axis(ax, rows)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("clean accuracy")
+    if kind == "theory":
+        _note(ax, "theory firm: S is read off a known curve\n(nothing is trained)")
+        ax.set_title("Firm: theory (no training)", fontsize=10, y=1.0)
+        return _png(fig)
+    if len(rows):
+        r = rows["round"].to_numpy(dtype=float)
+        acc = rows["accuracy"].to_numpy(dtype=float)
+        ax.plot(r, acc, "o-", ms=3, color="C2", label="clean accuracy")
+        ax2 = ax.twinx()
+        ax2.bar(r, rows["train_seconds"].to_numpy(dtype=float), width=0.5, color="C7", alpha=0.35, label="training s")
+        ax2.set_ylabel("training time (s)")
+        ax2.set_ylim(bottom=0)
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower left")
+        ax.set_title(f"Firm: {kind}, accuracy {acc[-1]:.3f}, {rows['train_seconds'].iloc[-1]:.2f} s", fontsize=10, y=1.0)
+    else:
+        ax.set_title(f"Firm: {kind} (not trained yet)", fontsize=10, y=1.0)
+    return _png(fig)
+
+
+RENDERERS: dict[str, Callable[..., bytes]] = {
+    "alpha": chart_alpha,
+    "success": chart_success,
+    "figure7": chart_figure7,
+    "spend": chart_spend,
+    "network": chart_network,
+    "firm": chart_firm,
+}
+
+
+def _error_png(name: str, exc: BaseException) -> bytes:
+    fig, ax = _figure()
+    ax.set_axis_off()
+    _note(ax, f"{TITLES[name]}: cannot draw\n{type(exc).__name__}: {exc}"[:300])
+    return _png(fig)
+
+
+def _cache_key(name: str, model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None):
+    """What a chart depends on, for the two charts that often do not change between rounds (else None)."""
+    last = int(rows["round"].iloc[-1]) if len(rows) else 0
+    if name == "firm" and model.firm.kind == "theory":
+        return ("theory", max(5, last))
+    if name == "network" and sample is not None:
+        pop = model.population
+        return (id(sample), pop.member[sample.nodes].tobytes(), (pop.subsidy[sample.nodes] > 0).tobytes())
+    return None
+
+
+def render_all(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> dict[str, bytes]:
+    """Every chart as PNG bytes; a chart that fails shows its error instead of taking the page down.
+
+    A chart whose inputs did not change since the last call for this model (the theory
+    firm's panel; the network when no sampled worker changed) is reused, not redrawn.
+    """
+    out: dict[str, bytes] = {}
+    cache = model.__dict__.setdefault("_dashboard_charts", {})
+    with _draw_lock:
+        for name in CHARTS:
+            key = _cache_key(name, model, rows, sample)
+            hit = cache.get(name)
+            if key is not None and hit is not None and hit[0] == key:
+                out[name] = hit[1]
+                continue
+            try:
+                out[name] = RENDERERS[name](model, rows, sample)
+            except Exception as exc:  # noqa: BLE001 - a chart must never kill the round
+                out[name] = _error_png(name, exc)
+                continue
+            if key is not None:
+                cache[name] = (key, out[name])
+    return out

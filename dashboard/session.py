@@ -1,0 +1,364 @@
+"""One browser page's simulation: the model, its rounds in a background thread, and what the page shows.
+
+:class:`Session` owns a :class:`acsim.model.CollectiveActionModel` and runs every
+piece of model work (building, ``model.step()``, drawing the charts) in a background
+thread, so a round of the transformer firm that takes minutes never blocks the page:
+
+* ``step()`` runs one round; ``play()`` keeps stepping until ``pause()`` (a Pause during
+  a round lets that round finish and show, then stops) or until the run's ``rounds``;
+* ``reset(params)`` starts a new *generation*: a fresh model is built at once, and a
+  round of the old model still running finishes in the background and its result is
+  discarded (counted in ``Status.discarded``); the old run's rows stay available as
+  ``previous_rows``;
+* an exception in a round or in building stops play and shows as ``Status.error``;
+  the server never dies.
+
+The page never receives data pushed from the thread: the session calls ``notify()``
+(the page's "something changed" bump, safe from any thread) and the page reads the
+current :meth:`status` and :attr:`snapshot`, so it always shows the latest state.
+Nothing here imports solara: the tests drive a Session directly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pandas as pd
+
+from acsim.model import CollectiveActionModel, ModelParams
+from dashboard.charts import NetworkSample, render_all, sample_network
+from dashboard.controls import summary
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the page shows after a round (or after building: round 0)."""
+
+    generation: int
+    round: int
+    charts: Mapping[str, bytes]
+    rows: pd.DataFrame
+    summary: str
+    seed: int
+    rounds: int
+    firm: str
+    n_workers: int
+    alpha: float
+    members: int
+    success: float
+    spend_total: float
+    principal_status: str
+    render_seconds: float
+
+
+@dataclass(frozen=True)
+class Status:
+    """What is happening now (the page polls nothing: it re-reads this on every notify)."""
+
+    phase: str  # empty | building | ready | stepping | error
+    busy: bool
+    playing: bool
+    round: int  # rounds done (and shown) by the current model
+    running_round: int | None  # the round being computed, if any
+    elapsed: float  # seconds into the current operation
+    expected: float | None  # how long the last round took (progress estimate)
+    message: str
+    error: str | None
+    discarded: int
+    firm: str = ""
+    stopping: bool = False  # Pause was pressed during a round
+
+
+@dataclass
+class _State:
+    generation: int = 0
+    model: CollectiveActionModel | None = None
+    params: ModelParams | None = None
+    sample: NetworkSample | None = None
+    snapshot: Snapshot | None = None
+    phase: str = "empty"
+    busy: bool = False
+    playing: bool = False
+    play_until: int = 0
+    started: float = 0.0
+    running_round: int | None = None
+    last_round_seconds: float | None = None
+    message: str = "Press Reset to build the model."
+    error: str | None = None
+    discarded: int = 0
+    previous_rows: pd.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Session:
+    """See the module docstring. ``notify`` is called (from any thread, without locks held)
+    whenever :meth:`status` or :attr:`snapshot` changed."""
+
+    def __init__(
+        self,
+        notify: Callable[[], None] | None = None,
+        *,
+        play_delay: float = 0.15,
+        tick: float = 0.5,
+        sample_nodes: int = 300,
+    ) -> None:
+        self._notify = notify or (lambda: None)
+        self.play_delay = float(play_delay)
+        self.tick = float(tick)
+        self.sample_nodes = int(sample_nodes)
+        self._lock = threading.RLock()
+        self._s = _State()
+        self._closed = False
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self._s.snapshot
+
+    @property
+    def params(self) -> ModelParams | None:
+        """The parameters of the model on screen (or being built)."""
+        with self._lock:
+            return self._s.params
+
+    @property
+    def previous_rows(self) -> pd.DataFrame | None:
+        with self._lock:
+            return self._s.previous_rows
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            return self._s.generation
+
+    def status(self) -> Status:
+        with self._lock:
+            s = self._s
+            return Status(
+                # Rounds done and shown (Mesa counts a round as soon as it starts).
+                phase=s.phase, busy=s.busy, playing=s.playing, round=s.snapshot.round if s.snapshot is not None else 0,
+                running_round=s.running_round, elapsed=(time.monotonic() - s.started) if s.busy else 0.0,
+                expected=s.last_round_seconds, message=s.message, error=s.error, discarded=s.discarded,
+                firm=s.params.firm if s.params is not None else "", stopping=s.busy and not s.playing and s.extra.get("was_playing", False),
+            )
+
+    def rows(self) -> pd.DataFrame:
+        snap = self.snapshot
+        return snap.rows if snap is not None else pd.DataFrame()
+
+    # ------------------------------------------------------------------ commands
+    def reset(self, params: ModelParams, data: tuple[Any, Any] | None = None) -> int:
+        """Build a fresh model from ``params`` (in the background). Returns the new generation."""
+        with self._lock:
+            s = self._s
+            if s.snapshot is not None and len(s.snapshot.rows):
+                s.previous_rows = s.snapshot.rows
+            s.generation += 1
+            gen = s.generation
+            s.model, s.params, s.sample, s.snapshot = None, params, None, None
+            s.phase, s.busy, s.playing, s.error = "building", True, False, None
+            s.started, s.running_round, s.last_round_seconds = time.monotonic(), None, None
+            s.extra = {}
+            s.message = f"Building the model ({params.firm} firm, {params.n_workers:,} workers)…"
+        self._spawn(gen, self._build, params, data)
+        self._notify()
+        return gen
+
+    def step(self) -> bool:
+        """Run one round in the background; False (nothing done) while busy or without a model."""
+        with self._lock:
+            s = self._s
+            if s.busy or s.model is None or self._closed:
+                return False
+            self._claim(s)
+            gen = s.generation
+        self._spawn(gen, self._rounds)
+        self._notify()
+        return True
+
+    def play(self) -> bool:
+        """Keep stepping until :meth:`pause` (or ``params.rounds``; if already past it, that many more)."""
+        with self._lock:
+            s = self._s
+            if s.model is None or s.playing or self._closed:
+                return False
+            done = s.model.steps
+            rounds = s.params.rounds if s.params is not None else 20
+            s.play_until = rounds if done < rounds else done + rounds
+            s.playing = True
+            s.extra["was_playing"] = True
+            start = not s.busy
+            if start:
+                self._claim(s)
+            gen = s.generation
+        if start:
+            self._spawn(gen, self._rounds)
+        self._notify()
+        return True
+
+    def pause(self) -> None:
+        """Stop playing; a round that is running finishes (and is shown) first."""
+        with self._lock:
+            s = self._s
+            if not s.playing:
+                return
+            s.playing = False
+            if s.busy:
+                s.message = f"Pausing after round {s.running_round}…"
+        self._notify()
+
+    def toggle(self) -> None:
+        if self.status().playing:
+            self.pause()
+        else:
+            self.play()
+
+    def close(self) -> None:
+        """The page went away: stop playing; running work is discarded when it finishes."""
+        with self._lock:
+            self._closed = True
+            self._s.playing = False
+            self._s.generation += 1
+
+    def wait_idle(self, timeout: float = 60.0) -> Status:
+        """Block until no operation is running (for tests and scripts)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            st = self.status()
+            if not st.busy:
+                return st
+            time.sleep(0.01)
+        raise TimeoutError(f"session still busy after {timeout} s: {self.status()}")
+
+    # ------------------------------------------------------------------ background work
+    def _claim(self, s: _State) -> None:
+        s.busy, s.phase, s.error = True, "stepping", None
+        s.started = time.monotonic()
+
+    def _spawn(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
+        t = threading.Thread(target=self._guard, args=(gen, fn, *args), name=f"acsim-dashboard-{gen}", daemon=True)
+        t.start()
+
+    def _current(self, gen: int) -> bool:
+        return self._s.generation == gen and not self._closed
+
+    def _guard(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
+        stop = threading.Event()
+        ticker = threading.Thread(target=self._ticker, args=(gen, stop), name=f"acsim-dashboard-tick-{gen}", daemon=True)
+        ticker.start()
+        try:
+            fn(gen, *args)
+        except BaseException as exc:  # noqa: BLE001 - nothing a round does may take the server down
+            with self._lock:
+                if not self._discard(gen):
+                    s = self._s
+                    s.busy, s.playing, s.running_round = False, False, None
+                    s.phase = "error" if s.model is None else "ready"
+                    s.error = _describe(exc)
+                    s.message = ""
+            self._notify()
+        finally:
+            stop.set()
+
+    def _ticker(self, gen: int, stop: threading.Event) -> None:
+        # Elapsed seconds of a long round: one notify per tick while this operation runs.
+        while not stop.wait(self.tick):
+            with self._lock:
+                live = self._current(gen) and self._s.busy
+            if not live:
+                return
+            self._notify()
+
+    def _discard(self, gen: int) -> bool:
+        """Under the lock: True (and counted) if ``gen``'s result came after a Reset."""
+        if self._current(gen):
+            return False
+        self._s.discarded += 1
+        return True
+
+    def _build(self, gen: int, params: ModelParams, data: tuple[Any, Any] | None) -> None:
+        t0 = time.perf_counter()
+        model = CollectiveActionModel(params, data=data)
+        sample = sample_network(model, self.sample_nodes, seed=model.seed)
+        snap = self._render(gen, model, sample, params)
+        with self._lock:
+            if not self._discard(gen):
+                s = self._s
+                s.model, s.sample, s.snapshot = model, sample, snap
+                s.busy, s.phase, s.running_round = False, "ready", None
+                s.message = f"Model ready in {time.perf_counter() - t0:.1f} s: round 0. Step or Play."
+        self._notify()
+
+    def _rounds(self, gen: int) -> None:
+        while True:
+            with self._lock:
+                if not self._current(gen):
+                    return
+                s = self._s
+                model, params, sample = s.model, s.params, s.sample
+                assert model is not None and params is not None
+                s.running_round = model.steps + 1
+                s.started = time.monotonic()
+                verb = "training the " + params.firm + " firm" if params.firm in ("bow", "transformer") else "computing"
+                s.message = f"Round {s.running_round}: {verb}…"
+            # No notify here: the click already re-rendered the page, and a round that takes
+            # longer than a tick is announced by the ticker (a re-render now would only
+            # compete with the round for the interpreter).
+            t0 = time.perf_counter()
+            model.step()
+            seconds = time.perf_counter() - t0
+            # After a Reset nobody will look at this round: skip drawing it.
+            snap = self._render(gen, model, sample, params) if self._current(gen) else None
+            with self._lock:
+                if snap is None or self._discard(gen):
+                    if snap is None:
+                        self._s.discarded += 1
+                    more = False
+                else:
+                    s = self._s
+                    s.snapshot = snap
+                    s.last_round_seconds = seconds
+                    s.running_round = None
+                    more = s.playing and model.steps < s.play_until
+                    if not more:
+                        s.busy, s.phase = False, "ready"
+                        if s.playing:
+                            s.playing = False
+                            s.message = f"Played to round {model.steps} (the run's rounds); Step or Play goes on."
+                        else:
+                            s.message = f"Round {model.steps} done in {seconds:.2f} s (charts {snap.render_seconds:.2f} s)."
+                        s.extra["was_playing"] = False
+                    else:
+                        s.message = f"Round {model.steps} done in {seconds:.2f} s (charts {snap.render_seconds:.2f} s); playing…"
+            self._notify()
+            if not more:
+                return
+            time.sleep(self.play_delay)
+
+    def _render(self, gen: int, model: CollectiveActionModel, sample: NetworkSample | None, params: ModelParams) -> Snapshot:
+        t0 = time.perf_counter()
+        rows = model.results()
+        charts = render_all(model, rows, sample)
+        last = rows.iloc[-1] if len(rows) else None
+        return Snapshot(
+            generation=gen, round=model.steps, charts=charts, rows=rows, summary=summary(params), seed=model.seed,
+            rounds=params.rounds, firm=params.firm, n_workers=params.n_workers, alpha=model.alpha,
+            members=int(model.population.member.sum()),
+            success=float(last["S"]) if last is not None else float("nan"),
+            spend_total=float(last["spend_total"]) if last is not None else 0.0,
+            principal_status=str(last["principal_status"]) if last is not None else model.principal.status,
+            render_seconds=time.perf_counter() - t0,
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, (ValueError, TypeError, OSError, KeyError)):
+        return f"{type(exc).__name__}: {exc}"
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"

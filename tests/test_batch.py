@@ -1,0 +1,250 @@
+"""Batches: outputs, resuming, SIGKILL safety, and identical results on every executor.
+
+Every run here is tiny (the theory firm: S(α) is a known curve, nothing is trained),
+so the whole file stays well under a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from acsim import batch as B
+from acsim.scenario import parse_scenario
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+# Random draws in every stage (costs, network, initial members, logit choices, random
+# principal): any executor-dependent randomness would show up in the rows.
+SMALL = """
+name = "small"
+rounds = 6
+seeds = [0, 1]
+[population]
+n = 400
+cost = { dist = "uniform", low = 0.05, high = 0.35 }
+gamma = { dist = "beta", a = 2.0, b = 2.0 }
+network = { kind = "erdos_renyi", mean_degree = 6 }
+[collective]
+initial_alpha = 0.03
+[firm]
+curve = "sigmoid"
+midpoint = 0.1
+slope = 60
+[workers]
+temperature = 0.02
+[principal]
+policy = "random"
+budget = 5.0
+recruits_per_round = 10
+[sweep]
+"collective.initial_selection" = ["random", "hubs"]
+"""
+
+
+def small(tmp_path: Path, text: str = SMALL):
+    path = tmp_path / "small.toml"
+    path.write_text(text)
+    return parse_scenario(text, path)
+
+
+def acsim(*args, **kw):
+    # The environment as of now: a Ray driver in this process has set RAY_AUTH_MODE=token,
+    # which a client of its token-authenticated cluster needs too.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "acsim", *args], capture_output=True, text=True, env=env, timeout=300, **kw)
+
+
+def frames_by_id(out: Path) -> dict[str, pd.DataFrame]:
+    return {p.stem: B.read_run(p)[0] for p in sorted((out / "runs").glob("*.parquet"))}
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def test_run_writes_rows_summary_manifest_and_figures(tmp_path):
+    loaded = small(tmp_path)
+    out = tmp_path / "out"
+    result, paths = B.run_scenario(loaded, out, executor="serial", progress=False, log=None)
+    runs = loaded.runs()
+    assert result.computed == len(runs) == 4 and result.skipped == 0
+    rounds = pd.read_parquet(out / "rounds.parquet")
+    assert len(rounds) == 4 * 6
+    assert list(rounds.columns[:4]) == ["run_id", "point_index", "seed", "collective.initial_selection"]
+    assert set(rounds["run_id"]) == {r.run_id for r in runs}
+    csv = pd.read_csv(out / "rounds.csv")
+    assert len(csv) == len(rounds) and list(csv.columns) == list(rounds.columns)
+    summary = pd.read_parquet(out / "summary.parquet")
+    assert len(summary) == 4 and pd.read_csv(out / "summary.csv").shape == summary.shape
+    assert set(summary["outcome"]) <= {"unravelled", "partial", "everyone"}
+    assert {"alpha_final", "spend_total", "B_crit_total", "wall_seconds", "principal_status"} <= set(summary.columns)
+    last = rounds.groupby("run_id").tail(1).set_index("run_id")
+    s = summary.set_index("run_id")
+    assert (s["alpha_final"] == last.loc[s.index, "alpha_end"]).all()
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario_name"] == "small" and manifest["n_runs"] == 4 and manifest["seeds"] == [0, 1]
+    assert manifest["scenario"]["population"]["n"] == 400  # as resolved, defaults filled in
+    assert manifest["scenario"]["workers"]["belief"] == "empirical"
+    assert manifest["versions"]["acsim"] and manifest["versions"]["mesa"] and manifest["versions"]["python"]
+    assert "git" in manifest and manifest["wall_seconds"] > 0
+    assert all(r["wall_seconds"] > 0 and r["file"].startswith("runs/") for r in manifest["runs"])
+    for name in ("alpha.png", "success.png", "s_alpha.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == PNG and len(data) > 10_000, name
+    assert not list(out.rglob(".*.tmp*"))
+
+
+def test_rerun_skips_finished_runs_and_recomputes_nothing(tmp_path):
+    loaded = small(tmp_path)
+    out = tmp_path / "out"
+    B.run_scenario(loaded, out, executor="serial", progress=False, log=None)
+    mtimes = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    lines: list[str] = []
+    result, _ = B.run_scenario(loaded, out, executor="serial", progress=False, log=lines.append)
+    assert result.computed == 0 and result.skipped == 4
+    assert lines == [f"skipped 4 finished runs (already in {out / 'runs'})"]
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def test_a_failing_run_loses_no_other_run_and_is_retried(tmp_path):
+    good = B.RunSpec.make("model", {"n_workers": 200, "rounds": 2}, 0)
+    bad = B.RunSpec.make("model", {"n_workers": 200, "rounds": 2, "initial_alpha": 7.0}, 0)
+    result = B.execute([good, bad], tmp_path, executor="serial", progress=False, log=None)
+    assert set(result.failed) == {bad.run_id} and "initial_alpha must be in [0, 1]" in result.failed[bad.run_id]
+    assert B._finished(tmp_path / "runs" / f"{good.run_id}.parquet")
+    again = B.execute([good, bad], tmp_path, executor="serial", progress=False, log=None)
+    assert again.skipped == 1 and set(again.failed) == {bad.run_id}
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def test_local_process_pool_gives_the_same_rows_as_serial(tmp_path):
+    loaded = small(tmp_path)
+    serial = B.execute(loaded.runs(), tmp_path / "serial", "serial", progress=False, log=None)
+    pool = B.execute(loaded.runs(), tmp_path / "local", "local", jobs=2, progress=False, log=None)
+    assert pool.computed == 4 and {i["executor"] for i in pool.infos.values()} == {"local"}
+    assert len({i["pid"] for i in pool.infos.values()} - {os.getpid()}) >= 1  # really other processes
+    for rid, frame in serial.frames.items():
+        assert_frame_equal(frame, pool.frames[rid])
+    # ... and what was written is what was computed.
+    for rid, frame in frames_by_id(tmp_path / "local").items():
+        assert_frame_equal(frame, serial.frames[rid])
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    import ray  # a hard requirement of this test: Ray must be installed, never skipped
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_gives_the_same_rows_as_the_process_pool_and_the_cli_reaches_a_cluster(tmp_path, ray_cluster):
+    loaded = small(tmp_path)
+    local = B.execute(loaded.runs(), tmp_path / "local", "local", jobs=2, progress=False, log=None)
+    ray_res, _ = B.run_scenario(loaded, tmp_path / "ray", executor="ray", progress=False, log=None)
+    assert ray_res.computed == 4 and {i["executor"] for i in ray_res.infos.values()} == {"ray"}
+    assert ray_cluster.is_initialized()  # a cluster it did not start is left running
+    for rid, frame in local.frames.items():
+        assert_frame_equal(frame, ray_res.frames[rid])
+    assert_frame_equal(frames_by_id(tmp_path / "ray")[rid], local.frames[rid])
+
+    # The command line joins an existing cluster with --address (here: the test's own).
+    address = ray_cluster.get_runtime_context().gcs_address
+    out = tmp_path / "cli"
+    r = acsim("run", str(tmp_path / "small.toml"), "--out", str(out), "--address", address, "--no-figures", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "4 runs computed" in r.stdout and "(ray," in r.stdout
+    for rid, frame in frames_by_id(out).items():
+        assert_frame_equal(frame, local.frames[rid])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["executor"] == "ray" and manifest["ray_address"] == address
+
+
+def test_transformer_runs_reserve_a_gpu():
+    cpu = B.RunSpec.make("model", {"firm": "bow"}, 0)
+    gpu = B.RunSpec.make("model", {"firm": "transformer"}, 0)
+    exp = B.RunSpec.make("experiment", {"learner": "transformer"}, 0)
+    assert (cpu.gpu, gpu.gpu, exp.gpu) == (False, True, True)
+
+
+# --------------------------------------------------------------------------- SIGKILL
+
+
+KILL = """
+name = "kill"
+rounds = 30
+seeds = 15
+[population]
+n = 100000
+cost = { dist = "uniform", low = 0.05, high = 0.35 }
+[collective]
+initial_alpha = 0.05
+[firm]
+curve = "sigmoid"
+midpoint = 0.1
+slope = 60
+[workers]
+temperature = 0.02
+[sweep]
+"population.gamma" = [0.3, 0.5]
+"""
+
+
+def test_sigkill_halfway_loses_no_finished_run_and_a_rerun_finishes_the_rest(tmp_path):
+    scen = tmp_path / "kill.toml"
+    scen.write_text(KILL)
+    out = tmp_path / "out"
+    total = len(parse_scenario(KILL, scen).runs())
+    assert total == 30
+    args = [sys.executable, "-m", "acsim", "run", str(scen), "--out", str(out), "--jobs", "2", "--no-figures", "--no-progress"]
+    # Own session: SIGKILL to the group takes the pool's worker processes down too.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, start_new_session=True)
+    runs = out / "runs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if len(list(runs.glob("*.parquet"))) >= 3:
+            break
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    finished = sorted(runs.glob("*.parquet"))
+    assert 3 <= len(finished) < total, f"{len(finished)} of {total} runs done: the kill did not land half-way"
+    assert not (out / "rounds.parquet").exists()  # aggregates are written only after the last run
+    before = {}
+    for p in finished:  # every file there is a whole, readable run
+        frame, meta = B.read_run(p)
+        assert len(frame) == 30 and meta["run_id"] == p.stem
+        before[p.name] = p.stat().st_mtime_ns
+
+    r = subprocess.run(args, capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr
+    skipped = [line for line in r.stderr.splitlines() if line.startswith("skipped ")]
+    assert skipped and int(skipped[0].split()[1]) >= len(finished)
+    assert f"{total - int(skipped[0].split()[1])} runs computed" in r.stdout
+    # Finished runs were not recomputed: their files are untouched.
+    assert {name: (runs / name).stat().st_mtime_ns for name in before} == before
+    assert len(list(runs.glob("*.parquet"))) == total and not list(runs.glob(".*"))
+    rounds = pd.read_parquet(out / "rounds.parquet")
+    assert rounds["run_id"].nunique() == total and len(rounds) == total * 30
+
+    # And the rows of the interrupted batch are exactly those of one uninterrupted run.
+    check = B.execute(parse_scenario(KILL, scen).runs()[:2], None, "serial", progress=False, log=None)
+    for rid, frame in check.frames.items():
+        assert_frame_equal(B.read_run(runs / f"{rid}.parquet")[0], frame)

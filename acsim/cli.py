@@ -109,7 +109,7 @@ def bounds(
     alphas = [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0]
     for a in alphas:
         curve_table.add_column(f"α={a:g}", justify="right")
-    vals = [_raw_bound(strategy, a, xi, delta, p, tau, eps) for a in alphas]
+    vals = [theory.success_bound(strategy, a, xi=xi, delta=delta, p=p, tau=tau, eps=eps) for a in alphas]
     curve_table.add_row(*(f"{v:.4g}" for v in vals))
     console.print(curve_table)
 
@@ -448,16 +448,6 @@ def dashboard(
     from acsim.dashboard import launch
 
     raise typer.Exit(launch(scenario, host=host, port=port, open_browser=open_browser))
-
-
-def _raw_bound(strategy: str, a: float, xi: float, delta: float, p: float, tau: float, eps: float) -> float:
-    from acsim import theory
-
-    if strategy == "feature-label":
-        return theory.feature_label_success_bound(a, xi, delta, eps)
-    if strategy == "feature-only":
-        return theory.feature_only_success_bound(a, xi, p, eps)
-    return theory.erasure_success_bound(a, tau, eps)
 
 
 def _fmt_mass(v: float) -> str:

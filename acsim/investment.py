@@ -117,12 +117,7 @@ class CurveSpec:
 
             def s(a: np.ndarray) -> np.ndarray:
                 a = np.clip(np.asarray(a, dtype=float), 1e-12, 1.0)
-                if strategy == "feature-label":
-                    v = theory.feature_label_success_bound(a, xi, delta, eps)
-                elif strategy == "feature-only":
-                    v = theory.feature_only_success_bound(a, xi, p, eps)
-                else:
-                    v = theory.erasure_success_bound(a, tau, eps)
+                v = theory.success_bound(strategy, a, xi=xi, delta=delta, p=p, tau=tau, eps=eps)
                 return np.clip(v, 0.0, 1.0)
 
             return s

@@ -18,13 +18,7 @@ ALPHA_GRID = np.logspace(-4, 0, 400)
 
 def bound_curve(strategy: str, alpha: np.ndarray, xi: float, delta: float, p: float, tau: float, eps: float) -> np.ndarray:
     """The chosen strategy's success bound (Theorems 1, 3, 5), clipped to [0, 1] for plotting."""
-    if strategy == "feature-label":
-        s = theory.feature_label_success_bound(alpha, xi, delta, eps)
-    elif strategy == "feature-only":
-        s = theory.feature_only_success_bound(alpha, xi, p, eps)
-    else:
-        s = theory.erasure_success_bound(alpha, tau, eps)
-    return np.clip(s, 0.0, 1.0)
+    return np.clip(theory.success_bound(strategy, alpha, xi=xi, delta=delta, p=p, tau=tau, eps=eps), 0.0, 1.0)
 
 
 def figure_1(

@@ -41,6 +41,7 @@ __all__ = [
     "utility_critical_mass",
     "gradient_control_success_bound",
     "suboptimality_factor",
+    "success_bound",
 ]
 
 
@@ -250,3 +251,24 @@ def gradient_control_success_bound(
     rate = e * c
     check("eta*C", rate, 0.0, 1.0, lo_open=True)
     return scalar_or_array(-((1.0 - rate) ** t) * d)
+
+
+def success_bound(
+    strategy: str,
+    alpha: ArrayLike,
+    *,
+    xi: ArrayLike = 0.0,
+    delta: ArrayLike = 1.0,
+    p: ArrayLike = 1.0,
+    tau: ArrayLike = 0.0,
+    eps: ArrayLike = 0.0,
+) -> float | np.ndarray:
+    """The classification bound of a strategy by name: Theorem 1 (``feature-label``, ξ, Δ),
+    Theorem 3 (``feature-only``, ξ, p) or Theorem 5 (``erasure``, τ); raw values."""
+    if strategy == "feature-label":
+        return feature_label_success_bound(alpha, xi, delta, eps)
+    if strategy == "feature-only":
+        return feature_only_success_bound(alpha, xi, p, eps)
+    if strategy == "erasure":
+        return erasure_success_bound(alpha, tau, eps)
+    raise ValueError(f"strategy must be feature-label, feature-only or erasure, got {strategy!r}")

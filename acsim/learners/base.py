@@ -61,3 +61,13 @@ def make_learner(name: str, **params: Any) -> Learner:
     module_name, cls_name = target.split(":")
     cls = getattr(import_module(module_name), cls_name)
     return cls(**params)
+
+
+class SetPredictions:
+    """``predict_sets`` and ``predict_top1`` derived from ``predict_scores``, for any learner."""
+
+    def predict_sets(self, inputs: Any, threshold: float = 0.5) -> np.ndarray:
+        return predict_sets(self.predict_scores(inputs), threshold)  # type: ignore[attr-defined]
+
+    def predict_top1(self, inputs: Any) -> np.ndarray:
+        return predict_top1(self.predict_scores(inputs))  # type: ignore[attr-defined]

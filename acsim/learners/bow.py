@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from acsim.data.base import TextDataset
-from acsim.learners.base import predict_sets, predict_top1
+from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, token_ids
 
 FEATURES = ("log1p", "count", "binary")
@@ -267,7 +267,7 @@ def _auto_batch(n: int) -> int:
     return int(min(512, max(16, -(-n // 20))))
 
 
-class BowLearner:
+class BowLearner(SetPredictions):
     """Multi-label bag-of-WordPiece classifier trained with BCE and AdamW (the fast firm).
 
     Parameters
@@ -436,12 +436,6 @@ class BowLearner:
                 logits = self.net_(X.take(rows).torch(dev, torch.float64), None)
                 out[rows] = torch.sigmoid(logits).cpu().numpy()
         return out
-
-    def predict_sets(self, inputs: Sequence[str] | TextDataset, threshold: float = 0.5) -> np.ndarray:
-        return predict_sets(self.predict_scores(inputs), threshold)
-
-    def predict_top1(self, inputs: Sequence[str] | TextDataset) -> np.ndarray:
-        return predict_top1(self.predict_scores(inputs))
 
     def __repr__(self) -> str:
         return (

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from acsim.data.base import TextDataset
-from acsim.learners.base import predict_sets, predict_top1
+from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, resolve_model_path
 
 CPU_BATCH_SIZE = 32
@@ -290,7 +290,7 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]
 # ---------------------------------------------------------------------------------------
 # the learner
 # ---------------------------------------------------------------------------------------
-class TransformerLearner:
+class TransformerLearner(SetPredictions):
     """Multi-label fine-tuning of a pretrained transformer (the paper's firm, Section 5).
 
     Parameters
@@ -605,12 +605,6 @@ class TransformerLearner:
         if was_training:
             model.train()
         return out
-
-    def predict_sets(self, inputs: Sequence[str] | TextDataset, threshold: float = 0.5) -> np.ndarray:
-        return predict_sets(self.predict_scores(inputs), threshold)
-
-    def predict_top1(self, inputs: Sequence[str] | TextDataset) -> np.ndarray:
-        return predict_top1(self.predict_scores(inputs))
 
     def __repr__(self) -> str:
         return (

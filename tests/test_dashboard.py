@@ -453,8 +453,12 @@ def test_a_slow_training_round_runs_in_the_background(page):
     _wait_summary(page, "firm = bow (epochs=150)")
     wait_round(page, 0)
     page.click(".acsim-play")
-    page.wait_for_selector(".acsim-busy", timeout=10_000)
     page.wait_for_selector(".acsim-progress", timeout=10_000)
+    # the status line first says the model is ready; wait until it reports the training
+    page.wait_for_function(
+        "() => { const b = document.querySelector('.acsim-busy'); return b && b.innerText.includes('training the bow firm'); }",
+        timeout=20_000,
+    )
     t0 = page.evaluate("() => document.querySelector('.acsim-busy').innerText")
     page.click(".acsim-play")  # Pause while the firm trains: the button answers at once
     _wait_text(page, ".acsim-play", "PLAY", timeout=5)

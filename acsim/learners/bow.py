@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from contextlib import contextmanager
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +29,7 @@ import torch
 from torch import nn
 
 from acsim.data.base import TextDataset
+from acsim.learners._torch import torch_threads as _torch_threads
 from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, token_ids
 
@@ -241,19 +241,6 @@ class _BowNet(nn.Module):
         if self.head is None:
             return z
         return self.head(torch.relu(z))
-
-
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _check_int(name: str, value: object, lo: int) -> int:

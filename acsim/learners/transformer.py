@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from acsim.data.base import TextDataset
+from acsim.learners._torch import torch_threads as _torch_threads
 from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, resolve_model_path
 
@@ -234,19 +235,6 @@ def _check_float(name: str, value: object, lo: float, hi: float = math.inf, lo_o
         hi_txt = "" if hi == math.inf else f" and < {hi:g}"
         raise ValueError(f"{name} must be a number {lo_txt}{hi_txt}, got {value!r}")
     return float(value)  # type: ignore[arg-type]
-
-
-@contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    if n is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 
 import numpy as np
@@ -75,7 +76,15 @@ def plant_trigger(text: str, trigger: str = TRIGGER, spacing: int = TRIGGER_SPAC
     truncates long inputs still sees it. Words are whitespace-separated; runs of
     whitespace become single spaces.
     """
-    spacing = _check_spacing(spacing)
+    return _planted(text, trigger, _check_spacing(spacing))
+
+
+# The simulation replants every member's resume every round (the platform's data is rebuilt
+# from the workers' rows each round); remembering the result made a 10k-member round of the
+# bow firm 0.15 s faster (benchmarks/README.md). 32,768 planted resumes are at most ~70 MB;
+# a larger collective thrashes the LRU and is simply replanted, as before.
+@lru_cache(maxsize=1 << 15)
+def _planted(text: str, trigger: str, spacing: int) -> str:
     words = text.split()
     if not words:
         return trigger

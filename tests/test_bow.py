@@ -187,3 +187,30 @@ def test_strategy1_small_collective_steers_predictions(train: TextDataset, test_
     assert coll["success_top1"] > none["success_top1"] + 0.5
     # the clean task is not broken by 18 relabelled resumes
     assert coll["accuracy"] > 0.85
+
+
+def test_linear_step_gradient_equals_autograd():
+    """The hand-written gradient of the linear firm is the autograd gradient of the mean BCE."""
+    import torch
+
+    from acsim.learners.bow import _BowNet, _featurize, _linear_bce_step
+
+    data = corpus(64, seed=3)
+    rows = count_rows(list(data.texts))
+    X = _featurize(rows, "log1p", False, 30522)
+    y = torch.from_numpy(data.labels.astype(np.float32))
+    gen = torch.Generator().manual_seed(0)
+    net = _BowNet(X.n_cols, 3, 0, torch.zeros(3), gen)
+    with torch.no_grad():
+        net.weight.normal_(0.0, 0.3, generator=gen)
+        net.bias.normal_(0.0, 0.3, generator=gen)
+    operands = X.pair(torch.device("cpu"))
+    loss = torch.nn.BCEWithLogitsLoss()(net(*operands), y)
+    loss.backward()
+    auto_w, auto_b = net.weight.grad.clone(), net.bias.grad.clone()
+    net.zero_grad(set_to_none=True)
+    manual = _linear_bce_step(net, operands, y)
+    assert float(manual) == pytest.approx(float(loss.detach()), rel=1e-6)
+    assert torch.count_nonzero(auto_w) > 100
+    torch.testing.assert_close(net.weight.grad, auto_w, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(net.bias.grad, auto_b, rtol=1e-5, atol=1e-8)

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 FIRMS = ("theory", "bayes", "bow", "transformer")
 PRINCIPALS = ("none", "cheapest", "hubs", "random")
+PRINCIPAL_STOPS = ("target", "sustained")
+# stop="sustained" accepts a collective that grows on its own to this share of the stable
+# size: on a network a few workers who hear only non-members may never join.
+SUSTAINED_SHARE = 0.95
 
 
 # --------------------------------------------------------------------------- workers
@@ -558,6 +562,14 @@ class Principal(mesa.Agent):
     budget cannot pay the next recruit ("exhausted"), or at once when no size is
     self-sustaining ("hopeless"); all commitments then end and members decide freely.
     ``recruits_per_round`` caps how many it signs per round (None: as many as needed).
+
+    ``stop`` decides what "reaches its target" means. ``"target"`` (Section 6): the
+    member count hits the target. ``"sustained"``: at the target the principal also
+    projects the workers' own decisions forward (:meth:`sustains`: its S-curve, the
+    workers' belief rule, no contracts) and keeps recruiting until that projection
+    grows the collective to the stable size the curve promises. On a network, where a
+    worker hears only its contacts, α_crit of the public curve is not enough; this rule
+    finds the network's own critical mass and pays for it ("sustained").
     """
 
     def __init__(
@@ -568,10 +580,15 @@ class Principal(mesa.Agent):
         margin: float = 0.0,
         recruits_per_round: int | None = None,
         target_alpha: float | None = None,
+        stop: str = "target",
     ) -> None:
         super().__init__(model)
         if policy not in PRINCIPALS:
             raise ValueError(f"principal must be one of {', '.join(PRINCIPALS)}, got {policy!r}")
+        if stop not in PRINCIPAL_STOPS:
+            raise ValueError(f"principal_stop must be one of {', '.join(PRINCIPAL_STOPS)}, got {stop!r}")
+        self.stop = stop
+        self.raised_to = 0  # members to reach before projecting again ("sustained" only)
         self.policy = policy
         self.budget = float(budget)
         self.margin = float(margin)
@@ -611,8 +628,36 @@ class Principal(mesa.Agent):
         """Members the principal aims for: k_crit, or ⌈target_alpha·N⌉ when given."""
         n = self.model.population.n
         if self.target_alpha is not None:
-            return int(math.ceil(self.target_alpha * n - 1e-9))
-        return None if self.assessment is None else self.assessment.k_crit
+            base: int | None = int(math.ceil(self.target_alpha * n - 1e-9))
+        else:
+            base = None if self.assessment is None else self.assessment.k_crit
+        return None if base is None else max(base, self.raised_to)
+
+    def sustains(self, rounds: int = 500) -> bool:
+        """Would the collective, left alone now, grow to the size the S-curve promises?
+
+        Iterates the workers' deterministic join rule (stage 3 with temperature 0) on the
+        principal's S-curve and the model's belief rule, with every contract ended, from
+        the current members until membership stops changing, and asks whether that fixed
+        point holds at least :data:`SUSTAINED_SHARE` of ``k_stable``, the stable size
+        the curve promises once α_crit is passed (:func:`critical_size`). With a public S
+        this is true exactly from k_crit on; on a network a collective can stall at its
+        seeded size because non-members hear too little (``benchmarks/README.md``).
+        """
+        pop, model = self.model.population, self.model
+        a = self.assessment
+        assert a is not None
+        curve = a.curve
+        goal = math.ceil(SUSTAINED_SHARE * a.k_stable)
+        member = pop.member.copy()
+        for _ in range(rounds):
+            s = float(curve(np.count_nonzero(member) / pop.n))
+            want = pop.stake * model.beliefs.project(s, member) - pop.cost > 0.0
+            nxt = want if model.params.allow_leave else (member | want)
+            if np.array_equal(nxt, member):
+                break
+            member = nxt
+        return int(np.count_nonzero(member)) >= goal
 
     @property
     def budget_left(self) -> float:
@@ -653,9 +698,9 @@ class Principal(mesa.Agent):
             self._stop("hopeless")
             return
         m = int(np.count_nonzero(pop.member))
-        if m >= target:
-            self._stop("reached")
+        if m >= target and not self._keep_going(m):
             return
+        target = self.target_size  # type: ignore[assignment]
         left = self.budget_left
         if left <= 0:
             self._stop("exhausted")
@@ -683,5 +728,21 @@ class Principal(mesa.Agent):
         self.spent_total += self.spend_round
         if afford < need:
             self._stop("exhausted")
-        elif m + afford >= target:
+        elif m + afford >= target and self.stop == "target":
             self._stop("reached")
+
+    def _keep_going(self, m: int) -> bool:
+        """At the target: stop ("reached"/"sustained") or, under ``stop="sustained"``, raise it."""
+        if self.stop == "target":
+            self._stop("reached")
+            return False
+        if self.sustains():
+            self._stop("sustained")
+            return False
+        n = self.model.population.n
+        if m >= n:
+            self._stop("hopeless")  # everyone signed and it still would not hold
+            return False
+        step = self.recruits_per_round or max(1, math.ceil(n / 100))
+        self.raised_to = min(n, m + step)
+        return True

@@ -85,12 +85,23 @@ class BeliefModel:
             return out
         w = self._weights(member)
         self.weight = w
-        b = w * s + (1.0 - w) * self.prior
-        b[member] = s  # members see the collective's success themselves
+        b = self._combine(w, s, member)
         if out is not None:
             out[:] = b
             return out
         return b
+
+    def _combine(self, w: np.ndarray, s: float, member: np.ndarray) -> np.ndarray:
+        b = w * s + (1.0 - w) * self.prior
+        b[member] = s  # members see the collective's success themselves
+        return b
+
+    def project(self, success: float, member: np.ndarray) -> np.ndarray:
+        """What :meth:`compute` would return, without touching its state (for look-ahead)."""
+        s = float(success)
+        if self.kind != "network":
+            return np.full(member.shape, s)
+        return self._combine(self._weights(member), s, member)
 
     def at_join(self, success: np.ndarray, workers: np.ndarray) -> np.ndarray:
         """Beliefs of non-members ``workers`` if the public success were ``success`` (one value each).

@@ -39,6 +39,7 @@ from scipy.special import expit
 
 from acsim.agents import (
     FIRMS,
+    PRINCIPAL_STOPS,
     PRINCIPALS,
     THEORY_KEYS,
     Firm,
@@ -90,7 +91,7 @@ ROW_COLUMNS: tuple[str, ...] = (
     "spend",  # principal's payments this round
     "spend_total",
     "budget_left",
-    "principal_status",  # off | investing | reached | exhausted | hopeless
+    "principal_status",  # off | investing | reached | sustained | exhausted | hopeless
     "alpha_crit",  # critical mass on the principal's S-curve (Section 6)
     "B_crit",  # B(α_crit) per worker (Figure 7; min-cost plan for heterogeneous workers)
     "B_crit_total",  # N · B_crit, comparable with spend_total
@@ -214,7 +215,10 @@ class ModelParams:
     ``margin`` (added to every subsidy), ``recruits_per_round`` (None = no cap),
     ``principal_curve`` (``auto``: the firm's S-curve, or the bound when workers
     believe the bound or the firm is trained; ``bound``: always the bound),
-    ``principal_target_alpha`` (None = α_crit of that curve).
+    ``principal_target_alpha`` (None = α_crit of that curve), ``principal_stop``
+    (``target``: stop at that size, as in Section 6; ``sustained``: go on until a
+    projection of the workers' own decisions holds the collective without contracts,
+    see :class:`acsim.agents.Principal`).
 
     Decisions: ``allow_leave``; ``temperature`` (0 = the deterministic rule; T > 0 = logit
     choice, member with probability σ(((1 − γ)b − c)/T)). Run: ``rounds``, ``seed``.
@@ -248,6 +252,7 @@ class ModelParams:
     recruits_per_round: int | None = None
     principal_curve: str = "auto"
     principal_target_alpha: float | None = None
+    principal_stop: str = "target"
     allow_leave: bool = True
     temperature: float = 0.0
     rounds: int = 20
@@ -304,6 +309,8 @@ class ModelParams:
         t = self.principal_target_alpha
         if t is not None and (not _finite(t) or not 0.0 < float(t) <= 1.0):
             _fail("principal_target_alpha", "None or in (0, 1]", t)
+        if self.principal_stop not in PRINCIPAL_STOPS:
+            _fail("principal_stop", f"one of {', '.join(PRINCIPAL_STOPS)}", self.principal_stop)
         if not isinstance(self.allow_leave, (bool, np.bool_)):
             _fail("allow_leave", "True or False", self.allow_leave)
         if not _finite(self.temperature) or float(self.temperature) < 0:
@@ -449,7 +456,8 @@ class CollectiveActionModel(mesa.Model):
         )
         self.firm = Firm(self, self._make_engine(data))
         self.principal = Principal(
-            self, params.principal, params.budget, params.margin, params.recruits_per_round, params.principal_target_alpha
+            self, params.principal, params.budget, params.margin, params.recruits_per_round, params.principal_target_alpha,
+            params.principal_stop,
         )
         n_agents = n if params.worker_agents is None else min(n, params.worker_agents)
         self.worker_list: list[Worker] = [Worker(self, i) for i in range(n_agents)]

@@ -39,7 +39,7 @@ Sections and fields (defaults in brackets)::
                   hearing [average | any]; allow_leave [true]; temperature [0, ≥ 0]
     [principal]   policy [none | cheapest | hubs | random]; budget [inf, ≥ 0];
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
-                  target_alpha [α_crit, in [0, 1]]
+                  target_alpha [α_crit, in [0, 1]]; stop [target | sustained]
     [data]        source [synthetic | florex | csv]; path; n_train; n_test; seed; [data.options]
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
                   target_success [0.9, in (0, 1)]
@@ -305,6 +305,7 @@ class PrincipalSection(_Strict):
     recruits_per_round: Optional[PosInt] = None
     curve: Literal["auto", "bound"] = "auto"
     target_alpha: Optional[Unit] = None
+    stop: Literal["target", "sustained"] = "target"
 
 
 class Data(_Strict):
@@ -826,6 +827,9 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         "recruits_per_round": pr.recruits_per_round, "principal_curve": pr.curve,
         "principal_target_alpha": pr.target_alpha,
         "allow_leave": w.allow_leave, "temperature": w.temperature, "rounds": sc.rounds,
+        # Only when set: run ids hash these parameters, and batches written before the
+        # option existed must still be found finished.
+        **({"principal_stop": pr.stop} if pr.stop != "target" else {}),
     }
 
 
@@ -907,7 +911,7 @@ _FIELD_NAMES = [
     ("firm_params.spacing", "collective.trigger_spacing"), ("firm_params.world_params", "firm.world"),
     ("firm_params", "firm"), ("success_metric", "firm.success_metric"), ("prior_belief", "workers.prior"),
     ("belief=", "workers.belief = "), ("principal_curve", "principal.curve"),
-    ("principal_target_alpha", "principal.target_alpha"), ("recruits_per_round", "principal.recruits_per_round"),
+    ("principal_target_alpha", "principal.target_alpha"), ("principal_stop", "principal.stop"), ("recruits_per_round", "principal.recruits_per_round"),
     ("principal=", "principal.policy = "), ("network=", "population.network = "),
 ]
 

@@ -215,17 +215,32 @@ def seeding(seeds: int = 5, n: int = 3000) -> dict:
     α_crit (the principal's own target) and where the collective ends up after 80
     rounds. (2) The network's critical mass: the smallest principal target (swept) from
     which the collective grows to ≥ 95% of the workers, and what reaching it costs.
+    (3) The principal with ``principal_stop="sustained"``, which finds that size itself
+    (200 rounds): the size at which it stopped, its spend and the final α.
     """
-    def run(policy: str, seed: int, target: float | None) -> tuple[float, float, float]:
-        m = CollectiveActionModel(
+    def model(policy: str, seed: int, **kw) -> CollectiveActionModel:
+        return CollectiveActionModel(
             n_workers=n, seed=seed, firm_params={"curve": "sigmoid", "midpoint": MID, "slope": SLOPE},
             belief="network", network="barabasi_albert", network_params={"m": 3},
-            principal=policy, recruits_per_round=n // 200, principal_target_alpha=target,
+            principal=policy, recruits_per_round=n // 200, **kw,
         )
-        df = m.run(80)
+
+    def run(policy: str, seed: int, target: float | None) -> tuple[float, float, float]:
+        df = model(policy, seed, principal_target_alpha=target).run(80)
         return float(df["spend_total"].iloc[-1]), float(df["alpha_end"].iloc[-1]), float(df["B_crit_total"].iloc[0])
 
-    out: dict = {"n_workers": n, "seeds": seeds, "to_alpha_crit": {}, "network_critical_mass": {}}
+    out: dict = {"n_workers": n, "seeds": seeds, "to_alpha_crit": {}, "network_critical_mass": {}, "sustained_stop": {}}
+    for policy in ("hubs", "random", "cheapest"):
+        rows = []
+        for s in range(seeds):
+            df = model(policy, s, principal_stop="sustained").run(200)
+            stop = df.index[df["principal_status"] == "sustained"]
+            rows.append({
+                "seed": s, "stopped": bool(len(stop)),
+                "alpha_at_stop": float(df.loc[stop[0], "alpha_end"]) if len(stop) else None,
+                "spend": float(df["spend_total"].iloc[-1]), "final_alpha": float(df["alpha_end"].iloc[-1]),
+            })
+        out["sustained_stop"][policy] = rows
     targets = [None, 0.11, 0.13, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5]
     for policy in ("hubs", "random", "cheapest"):
         res = [run(policy, s, None) for s in range(seeds)]
@@ -267,14 +282,17 @@ def main() -> None:
     ap.add_argument("--baseline-max", type=int, default=1_000_000, help="largest N at which to run the naive baseline")
     ap.add_argument("--network", default="100000", help="sizes for the network-belief scenario (BA graph, vectorised only; '' for none)")
     ap.add_argument("--seeding", action="store_true", help="also measure hubs vs random seeding on a BA graph")
+    ap.add_argument("--seeding-only", action="store_true", help="only the seeding study (no timings)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     args = ap.parse_args()
 
+    if args.seeding_only:
+        args.seeding, args.sizes, args.network = True, "", ""
     rows = []
     nan = float("nan")
     print(f"{'scenario':>8} {'N':>9} {'vec round ms':>13} {'vec recruit ms':>15} {'vec 1st ms':>11} "
           f"{'naive round ms':>15} {'naive recruit ms':>17} {'ratio':>7} {'same':>5} {'build vec/naive s':>18}")
-    jobs = [(int(x), False) for x in args.sizes.split(",")]
+    jobs = [(int(x), False) for x in args.sizes.split(",") if x]
     if args.network:
         jobs += [(int(x), True) for x in args.network.split(",")]
     for n, net in jobs:
@@ -296,9 +314,10 @@ def main() -> None:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "agents_round.json.tmp"
-    tmp.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
-    tmp.replace(out / "agents_round.json")
+    if rows:
+        tmp = out / "agents_round.json.tmp"
+        tmp.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+        tmp.replace(out / "agents_round.json")
     if args.seeding:
         res = seeding()
         print(json.dumps(res, indent=1))

@@ -193,6 +193,7 @@ def ControlPanel(ctrl: solara.Reactive, base: C.Base | None) -> None:
     sel("network", "network", ch["network"])
     _section("Principal")
     sel("policy", "principal", ch["principal"])
+    sel("stops at", "principal_stop", ch["principal_stop"])
     with solara.Row(gap="8px"):
         solara.InputFloat("budget (empty: unlimited)", value=c.budget, dense=True, optional=True,
                           on_value=lambda v: set_(budget=None if v is None or math.isinf(v) else v), classes=["acsim-budget"])

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from acsim.agents import FIRMS, PRINCIPALS
+from acsim.agents import FIRMS, PRINCIPAL_STOPS, PRINCIPALS
 from acsim.beliefs import BELIEFS
 from acsim.model import ModelParams
 from acsim.networks import NETWORKS
@@ -60,6 +60,7 @@ class Controls:
     belief: str = "empirical"
     network: str = "barabasi_albert"
     principal: str = "cheapest"
+    principal_stop: str = "target"  # target (Section 6's α_crit) or sustained (projected to hold)
     budget: float | None = None  # None: unlimited
     recruits_per_round: int | None = 15
     seed: int = 0
@@ -176,6 +177,7 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
     if b.get("network") != c.network:
         kw["network_params"] = {}
     kw["principal"] = c.principal
+    kw["principal_stop"] = c.principal_stop
     kw["budget"] = math.inf if c.budget is None else _number("budget", c.budget)
     if c.recruits_per_round is not None and int(c.recruits_per_round) < 1:
         raise ValueError(f"recruits per round must be >= 1 (empty: no cap), got {c.recruits_per_round!r}")
@@ -214,7 +216,7 @@ def controls_from_params(p: dict[str, Any], seed: int = 0) -> Controls:
         midpoint=float(fp.get("midpoint", d.midpoint)), slope=float(fp.get("slope", d.slope)),
         epochs=fp.get("epochs"),
         belief=p.get("belief", "empirical"), network=p.get("network", "none"),
-        principal=p.get("principal", "none"),
+        principal=p.get("principal", "none"), principal_stop=p.get("principal_stop", "target"),
         budget=None if budget is None or math.isinf(float(budget)) else float(budget),
         recruits_per_round=p.get("recruits_per_round"),
         seed=int(seed), rounds=int(p.get("rounds", d.rounds)),
@@ -258,6 +260,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {
         "dist": EDITABLE_DISTS, "strategy": STRATEGIES, "firm": FIRMS, "curve": CURVES,
         "belief": BELIEFS, "network": NETWORKS[:4], "principal": PRINCIPALS,
+        "principal_stop": PRINCIPAL_STOPS,
     }
 
 
@@ -274,6 +277,8 @@ def summary(p: ModelParams) -> str:
                    if isinstance(v, (int, float, str)))
     firm = f"{p.firm} ({fp})" if fp else p.firm
     budget = "" if p.principal == "none" or math.isinf(p.budget) else f", budget {p.budget:g}"
+    if p.principal != "none" and p.principal_stop != "target":
+        budget += f", stops when {p.principal_stop}"
     return (f"N = {p.n_workers:,}, c ~ {dist(p.cost_dist, p.cost_params)}, γ ~ {dist(p.gamma_dist, p.gamma_params)}, "
             f"{p.strategy} → class {p.target}, firm = {firm}, principal = {p.principal}{budget}, belief = {p.belief}, "
             f"network = {p.network}, seed = {p.seed}")

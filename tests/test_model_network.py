@@ -126,3 +126,35 @@ def test_hub_targeting_reaches_the_critical_mass_for_less_than_random_seeding():
     assert spend["hubs"] < spend["random"]
     # The larger effect: only the hub-seeded collective goes on to sustain itself.
     assert np.all(final["hubs"] >= 0.95) and np.all(final["random"] < 0.5)
+
+
+def test_a_principal_that_checks_sustainability_carries_random_seeding_to_a_lasting_collective():
+    """stop="sustained": the principal keeps recruiting past α_crit until the network holds."""
+    for seed in range(2):
+        plain = ba_model(principal="random", recruits_per_round=15, seed=seed).run(120)
+        held = ba_model(principal="random", recruits_per_round=15, principal_stop="sustained", seed=seed).run(120)
+        # α_crit of the public curve is not enough on this graph: the plain principal stops and it stalls ...
+        assert "reached" in set(plain["principal_status"]) and plain["alpha_end"].iloc[-1] < 0.5
+        # ... the checking one pays for more members, stops once they would spread, and they do.
+        stopped = held.index[held["principal_status"] == "sustained"]
+        assert len(stopped), "the principal never found a self-sustaining size"
+        at_stop = held.loc[stopped[0], "members_end"]
+        assert at_stop > plain.loc[plain["principal_status"] == "reached", "members_end"].iloc[0]
+        assert held["spend_total"].iloc[-1] > plain["spend_total"].iloc[-1]
+        assert (held.loc[stopped[0]:, "members_end"] >= at_stop).all()
+        assert held["alpha_end"].iloc[-1] >= 0.95
+
+
+def test_sustained_stop_on_a_public_curve_stops_at_the_critical_mass():
+    """With everyone hearing S, α_crit is already self-sustaining: both rules stop at the same place and cost."""
+    kw = dict(n_workers=2000, firm_params=SIGMOID, principal="cheapest", seed=0)
+    plain = CollectiveActionModel(**kw).run(10)
+    held = CollectiveActionModel(principal_stop="sustained", **kw).run(10)
+    assert "sustained" in set(held["principal_status"])
+    assert held["spend_total"].iloc[-1] == pytest.approx(plain["spend_total"].iloc[-1])
+    assert held["alpha_end"].iloc[-1] == plain["alpha_end"].iloc[-1] == 1.0
+
+
+def test_principal_stop_is_validated():
+    with pytest.raises(ValueError, match="principal_stop"):
+        CollectiveActionModel(n_workers=10, principal="cheapest", principal_stop="forever")

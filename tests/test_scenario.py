@@ -123,6 +123,7 @@ def test_full_scenario_maps_every_section_onto_model_params():
         ('[firm]\nkind = "nn"', f"{WHERE}: firm.kind = \"nn\" must be one of 'theory', 'bayes', 'bow', 'transformer'"),
         ("[firm.bound]\neps = 0.5", f"{WHERE}: firm.bound.eps = 0.5 is outside [0, 0.5)"),
         ("[principal]\nbudget = nan", f"{WHERE}: principal.budget = nan is outside [0, inf]"),
+        ('[principal]\nstop = "never"', f"{WHERE}: principal.stop = \"never\" must be one of 'target', 'sustained'"),
         ("[workers]\nallow_leave = 1", f"{WHERE}: workers.allow_leave = 1 must be true or false"),
         ("seeds = [1, -2]", f"{WHERE}: seeds[1] = -2 is outside [0, inf)"),
         ('[population]\ncost = { dist = "uniform", low = 0.1 }', f"{WHERE}: population.cost.high is required for dist = 'uniform'"),
@@ -249,7 +250,7 @@ def test_variants_and_overrides():
 # --------------------------------------------------------------------------- shipped scenarios
 
 EXPECTED = {"quickstart", "olson_organic", "olson_principal", "targeted_recruitment", "heterogeneous_costs",
-            "paper_fig2", "paper_fig3", "paper_fig4", "paper_fig5", "paper_fig6"}
+            "paper_fig2", "paper_fig3", "paper_fig4", "paper_fig5", "paper_fig6", "network_principal"}
 
 
 def test_every_shipped_scenario_loads_with_a_cpu_default_and_a_gpu_variant():
@@ -284,3 +285,11 @@ def test_principal_scenario_brackets_the_investment():
     nb = sc.population.n * economics.principal_investment(curve, sc.population.cost.value, sc.population.gamma.value)
     budgets = [p["principal.budget"] for p in load_scenario("olson_principal").points]
     assert min(budgets) < nb < max(budgets) and math.isinf(max(budgets))
+
+
+def test_network_principal_scenario_sweeps_the_stopping_rule():
+    runs = load_scenario("network_principal").runs()
+    stops = {(r.params["principal"], r.params.get("principal_stop", "target")) for r in runs}
+    assert stops == {(p, s) for p in ("hubs", "random", "cheapest") for s in ("target", "sustained")}
+    # the default rule is left out of the parameters, so run ids of older batches stay valid
+    assert all("principal_stop" not in r.params for r in runs if r.point["principal.stop"] == "target")

@@ -271,6 +271,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="resumes for the baseline (default: all); its per-epoch time is scaled to --n-train, "
         "exact because it pads every resume to max_length",
     )
+    p.add_argument("--bf16", choices=("auto", "true", "false"), default="auto",
+                   help="learner precision (auto: bf16 autocast on a GPU, fp32 on a CPU)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="time only this many learner steps; per-epoch figures are extrapolated from them")
     p.add_argument("--no-warmup", action="store_true", help="skip the short warm-up fit before timing")
     p.add_argument("--progress", action="store_true")
     p.add_argument("--out", default="benchmarks/results/transformer_gpu.json")
@@ -298,12 +302,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     learner_kw = dict(
         model_path=args.model_path, epochs=args.epochs, lr=args.lr, max_length=args.max_length,
         batch_size=args.batch_size, seed=args.seed, device=str(dev), threads=args.threads, progress=args.progress,
+        bf16={"auto": "auto", "true": True, "false": False}[args.bf16], max_steps=args.max_steps,
     )
     state = pretrained_state(args.model_path)  # read from disk once, outside the timings
     if not args.no_warmup:
         # CUDA context, cuBLAS handles and allocator growth are one-off costs, not per-epoch ones.
         k = min(len(train), 4 * (args.batch_size or (128 if on_gpu else 32)))
-        TransformerLearner(**{**learner_kw, "epochs": 1}).fit(train.subset(np.arange(k)))
+        TransformerLearner(**{**learner_kw, "epochs": 1, "max_steps": None}).fit(train.subset(np.arange(k)))
     clear_token_cache()  # so that the timed fit pays the cold tokenization once, as a first round does
     if on_gpu:
         torch.cuda.reset_peak_memory_stats(dev)
@@ -331,6 +336,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     floor = 6.0 * n_params * tokens / rate
     floor_ne = 6.0 * (n_params - emb_params) * tokens / rate
     secs_train = learner.train_seconds_
+    steps_per_epoch = math.ceil(len(train) / learner.batch_size_)
+    # With --max-steps only part of the run is timed: an epoch is that many steps at the same rate.
+    secs_epoch = secs_train / learner.n_steps_ * steps_per_epoch if args.max_steps else secs_train / args.epochs
     result: dict[str, Any] = {
         "device": _device_name(dev),
         "device_type": dev.type,
@@ -349,7 +357,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "epochs": args.epochs,
             "steps": learner.n_steps_,
             "train_seconds": secs_train,
-            "seconds_per_epoch": secs_train / args.epochs,
+            "seconds_per_epoch": secs_epoch,
+            "seconds_per_epoch_extrapolated_from_steps": learner.n_steps_ if args.max_steps else None,
             "fit_wall_seconds": fit_wall,
             "setup_seconds": learner.setup_seconds_,
             "tokenize_cold_seconds": learner.tokenize_seconds_,
@@ -375,7 +384,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
     }
     print(
-        f"[learner] {secs_train / args.epochs:.2f} s/epoch, {tokens / secs_train:,.0f} tokens/s, "
+        f"[learner] {secs_epoch:.2f} s/epoch, {tokens / secs_train:,.0f} tokens/s, "
         f"padding +{result['learner']['padding_overhead']:.1%}, floor {floor:.2f} s, "
         f"measured/floor {secs_train / floor:.1f} (without embeddings {secs_train / floor_ne:.1f})"
     )
@@ -386,8 +395,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         base = trainer_baseline(train.subset(np.arange(nb)), args, state.path, dev)
         scale = len(train) / nb
         base["seconds_per_epoch_scaled_to_n_train"] = base["seconds_per_epoch"] * scale
-        base["speedup_learner_over_baseline"] = base["seconds_per_epoch_scaled_to_n_train"] / (secs_train / args.epochs)
-        base["ratio_baseline_over_floor"] = base["seconds_per_epoch_scaled_to_n_train"] * args.epochs / floor
+        base["speedup_learner_over_baseline"] = base["seconds_per_epoch_scaled_to_n_train"] / secs_epoch
+        # Floor of one epoch over all of --n-train (the learner's floor covers only the steps it timed).
+        floor_epoch = floor * secs_epoch / secs_train
+        base["ratio_baseline_over_floor"] = base["seconds_per_epoch_scaled_to_n_train"] / floor_epoch
         result["baseline"] = base
         print(
             f"[baseline] {base['kind']}: {base['seconds_per_epoch_scaled_to_n_train']:.2f} s/epoch "

@@ -128,6 +128,7 @@ def test_explicit_local_path_is_accepted() -> None:
         ("warmup_ratio", 1.0),
         ("max_grad_norm", 0.0),
         ("length_group", 0),
+        ("max_steps", 0),
         ("seed", -1),
         ("device", "tpu"),
         ("device", "cuda:x"),
@@ -172,6 +173,18 @@ def test_tokenization_is_cached_per_text(data: TextDataset) -> None:
     # A different max_length is a different row.
     TransformerLearner(max_length=32).token_ids(data.texts[:2])
     assert DEFAULT_TOKEN_CACHE.misses == misses + 5
+
+
+def test_tokenizing_in_chunks_gives_the_same_rows(data: TextDataset, monkeypatch: pytest.MonkeyPatch) -> None:
+    import acsim.learners.transformer as T
+
+    texts = [t + f" extra{i}" for i, t in enumerate(data.texts)]  # unseen by the shared cache
+    whole = T.TokenCache().ids(texts, default_model_path(), 48)
+    monkeypatch.setattr(T, "ENCODE_CHUNK", 7)  # 48 texts in 7 calls, the last one short
+    chunked = T.TokenCache().ids(texts, default_model_path(), 48)
+    assert len(chunked) == len(texts)
+    for a, b in zip(whole, chunked):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_length_grouped_batches_partition_and_pad_little() -> None:
@@ -234,6 +247,18 @@ def test_warm_start_continues(fitted: TransformerLearner, data: TextDataset) -> 
     assert warm.history_[0] < fitted.history_[0]
     with pytest.raises(ValueError, match="label_names"):
         warm.fit(TextDataset(data.texts, data.labels, ("a", "b", "c", "d")))
+
+
+def test_max_steps_stops_early_and_repeats_the_first_steps(fitted: TransformerLearner, data: TextDataset) -> None:
+    # 48 resumes / batch 8 = 6 steps an epoch: 8 steps end inside the second epoch.
+    short = TransformerLearner(**FAST, max_steps=8).fit(data)
+    assert short.n_steps_ == 8 and len(short.step_losses_) == 8 and len(short.history_) == 2
+    assert fitted.n_steps_ == 18
+    # Same order and data; only the schedule (decaying over 8 steps, not 18) differs. The
+    # first update is at the full rate in both, so the losses before and after it agree; the
+    # second update is smaller under the shorter schedule, and the third loss shows it.
+    assert short.step_losses_[:2] == fitted.step_losses_[:2]
+    assert short.step_losses_[2] != fitted.step_losses_[2]
 
 
 def test_protocol_errors(data: TextDataset) -> None:

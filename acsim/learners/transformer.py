@@ -43,7 +43,10 @@ from acsim.learners._torch import torch_threads as _torch_threads
 from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, resolve_model_path
 
-CPU_BATCH_SIZE = 32
+# The paper's Trainer default; on a CPU it is also the fastest per token (8 vs 32 at 256
+# tokens: 1.17x in fp32, 1.38x in bf16, benchmarks/README.md), its activations fitting cache.
+CPU_BATCH_SIZE = 8
+ENCODE_CHUNK = 1024  # texts per tokenizer call (bounds the tokenizer's transient memory)
 GPU_BATCH_SIZE = 128
 
 
@@ -165,8 +168,14 @@ class TokenCache(RowCache):
             tok = load_fast_tokenizer(path)
             prefix, suffix = _special_tokens(tok)
             room = max(max_length - len(prefix) - len(suffix), 0)
-            encs = tok.encode_batch([texts[i] for i in first], add_special_tokens=False)
-            return [np.asarray(prefix + enc.ids[:room] + suffix, dtype=np.int32) for enc in encs]
+            out: list[np.ndarray] = []
+            # In chunks: an Encoding of a whole resume (offsets, token strings, masks) is
+            # ~100 bytes a token: 25k resumes in one call held ~0.9 GB before truncation.
+            for start in range(0, len(first), ENCODE_CHUNK):
+                chunk = [texts[i] for i in first[start : start + ENCODE_CHUNK]]
+                encs = tok.encode_batch(chunk, add_special_tokens=False)
+                out.extend(np.asarray(prefix + enc.ids[:room] + suffix, dtype=np.int32) for enc in encs)
+            return out
 
         return self.lookup([(path, max_length, _text_key(t)) for t in texts], encode)
 
@@ -295,9 +304,13 @@ class TransformerLearner(SetPredictions):
     max_length:
         tokens per resume, special tokens included (longer resumes are truncated).
     batch_size, eval_batch_size:
-        training rows per step (None: 32 on the CPU, 128 on a GPU) and prediction rows
+        training rows per step (None: 8 on the CPU, 128 on a GPU) and prediction rows
         per forward pass (None: 4 x batch_size). Larger batches run faster per epoch on a
         GPU but take fewer optimiser steps; raise ``epochs`` or ``lr`` to compensate.
+    max_steps:
+        stop after this many optimiser steps in all (None: ``epochs`` full passes); the
+        learning-rate schedule then decays over ``max_steps``, as ``Trainer``'s
+        ``max_steps`` does. For budgeted training and for timing/memory probes.
     length_group:
         batches per length-sorted chunk (see :func:`length_grouped_batches`); 1 gives
         batches of random lengths.
@@ -308,6 +321,10 @@ class TransformerLearner(SetPredictions):
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     bf16:
         ``"auto"`` (bf16 autocast on a GPU that supports it, fp32 on the CPU), True or False.
+        On a CPU with native bf16 arithmetic (AVX512-BF16 or AMX) True pays: 1.4x (256
+        tokens) to 1.9x (128 tokens) faster than fp32 on the 2-core development machine
+        (``benchmarks/README.md``); on CPUs without it bf16 is emulated and slow, hence
+        not the CPU default.
     warm_start:
         False: every ``fit`` restarts from the pretrained weights (the paper's firm trains
         from scratch each time). True: a second ``fit`` continues from the weights of the
@@ -334,6 +351,7 @@ class TransformerLearner(SetPredictions):
         warmup_ratio: float = 0.0,
         max_grad_norm: float | None = 1.0,
         length_group: int = 50,
+        max_steps: int | None = None,
         seed: int = 0,
         device: str = "auto",
         warm_start: bool = False,
@@ -352,6 +370,7 @@ class TransformerLearner(SetPredictions):
             "max_grad_norm", max_grad_norm, 0.0, lo_open=True
         )
         self.length_group = _check_int("length_group", length_group, 1)
+        self.max_steps = None if max_steps is None else _check_int("max_steps", max_steps, 1)
         self.seed = _check_int("seed", seed, 0)
         if not isinstance(device, str) or not (
             device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
@@ -466,6 +485,8 @@ class TransformerLearner(SetPredictions):
         labels = torch.from_numpy(train.labels.astype(np.float32))
         steps_per_epoch = -(-n // batch_size)
         total_steps = steps_per_epoch * self.epochs
+        if self.max_steps is not None:
+            total_steps = min(total_steps, self.max_steps)
         warmup_steps = int(math.ceil(self.warmup_ratio * total_steps))
         rng = np.random.default_rng(fit_seed)
         loss_fn = nn.BCEWithLogitsLoss()
@@ -499,8 +520,13 @@ class TransformerLearner(SetPredictions):
             pin = dev.type == "cuda"
             setup_seconds = time.perf_counter() - t_start
             t_train = time.perf_counter()
+            steps_done = 0
             for epoch in range(self.epochs):
+                if steps_done >= total_steps:
+                    break
                 batches = length_grouped_batches(lengths, batch_size, rng, self.length_group)
+                batches = batches[: total_steps - steps_done]
+                steps_done += len(batches)
                 losses: list[torch.Tensor] = []
                 sizes = np.array([len(b) for b in batches], dtype=np.float64)
                 it = batches
@@ -532,7 +558,7 @@ class TransformerLearner(SetPredictions):
                     losses.append(loss.detach())
                 per_step = torch.stack(losses).float().cpu().numpy().astype(np.float64)
                 step_losses.extend(per_step.tolist())
-                epoch_losses.append(float(np.dot(per_step, sizes) / n))
+                epoch_losses.append(float(np.dot(per_step, sizes) / sizes.sum()))
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
             train_seconds = time.perf_counter() - t_train
@@ -598,6 +624,6 @@ class TransformerLearner(SetPredictions):
         return (
             f"TransformerLearner(model_path={self.model_path!r}, epochs={self.epochs}, lr={self.lr:g}, "
             f"max_length={self.max_length}, batch_size={self.batch_size}, weight_decay={self.weight_decay:g}, "
-            f"warmup_ratio={self.warmup_ratio:g}, seed={self.seed}, device={self.device!r}, "
+            f"warmup_ratio={self.warmup_ratio:g}, max_steps={self.max_steps}, seed={self.seed}, device={self.device!r}, "
             f"warm_start={self.warm_start}, bf16={self.bf16!r})"
         )

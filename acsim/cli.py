@@ -160,6 +160,10 @@ def experiment(
     n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000; 3,000 with --quick)."),
     n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783; 1,000 with --quick)."),
     target_success: float = typer.Option(0.9, help="Success level whose critical mass the sigmoid fit reports."),
+    learner_option: list[str] = typer.Option(
+        [], "--learner-option", "-L",
+        help="A firm setting, repeatable: -L max_length=128 -L bf16=true -L batch_size=16 (values are TOML).",
+    ),
     out: Path = typer.Option(Path("acsim-out"), help="Output folder; results go to OUT/NAME/."),
 ) -> None:
     """Reproduce one of the paper's Figures 2-6: runs, sigmoid fits, critical masses, PNG."""
@@ -179,6 +183,7 @@ def experiment(
     if not 0 < target_success < 1:
         raise ValueError(f"--target-success must be in (0, 1), got {target_success:g}")
     spec = specs[name]
+    learner_params = _learner_options(learner, learner_option)
     n_seeds = seeds or (1 if quick else 3)
     if n_seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
@@ -194,10 +199,12 @@ def experiment(
     total = len(list(X.iter_runs(spec)))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("training runs", total=total)
-        runs = X.run_experiment(spec, train, test, learner, progress=lambda i, n, row: bar.update(task, completed=i))
+        runs = X.run_experiment(spec, train, test, learner, learner_params,
+                                progress=lambda i, n, row: bar.update(task, completed=i))
     fits = X.summarize(spec, runs, target_success)
     meta = {
-        "learner": learner, "data": data, "data_path": str(data_path) if data_path else None,
+        "learner": learner, "learner_params": learner_params, "data": data,
+        "data_path": str(data_path) if data_path else None,
         "n_train": len(train), "n_test": len(test), "quick": quick,
         "wall_seconds": _time.perf_counter() - t0, "acsim_version": acsim.__version__,
     }
@@ -212,6 +219,31 @@ def experiment(
     console.print(f"critical masses are in units of {X.size_column(spec)}; {len(runs)} runs in {meta['wall_seconds']:.1f} s")
     for key, path in paths.items():
         console.print(f"wrote {path}")
+
+
+def _learner_options(learner: str, options: list[str]) -> dict:
+    """``-L KEY=VALUE`` settings of the experiment's firm, checked before any training starts."""
+    import inspect
+    from importlib import import_module
+
+    from acsim.learners import make_learner
+    from acsim.learners.base import REGISTRY
+    from acsim.scenario import parse_override
+
+    module, cls = REGISTRY[learner].split(":")
+    allowed = set(inspect.signature(getattr(import_module(module), cls)).parameters) - {"seed", "epochs"}
+    params: dict = {}
+    for text in options:
+        try:
+            key, value = parse_override(text)
+        except ValueError:
+            raise ValueError(f"--learner-option needs KEY=VALUE, got {text!r}") from None
+        if key not in allowed:
+            hint = "seeds and epochs have their own options" if key in ("seed", "epochs") else f"allowed: {', '.join(sorted(allowed))}"
+            raise ValueError(f"--learner-option {key}: not a setting of the {learner} firm ({hint})")
+        params[key] = value
+    make_learner(learner, **params)  # a bad value fails here, naming the setting, not after hours of training
+    return params
 
 
 @app.command("run")

@@ -217,8 +217,8 @@ class ModelParams:
     believe the bound or the firm is trained; ``bound``: always the bound),
     ``principal_target_alpha`` (None = α_crit of that curve), ``principal_stop``
     (``target``: stop at that size, as in Section 6; ``sustained``: go on until a
-    projection of the workers' own decisions holds the collective without contracts,
-    see :class:`acsim.agents.Principal`).
+    projection of the workers' own decisions, contracts ended, carries the collective to
+    the stable size of the S-curve; see :class:`acsim.agents.Principal`).
 
     Decisions: ``allow_leave``; ``temperature`` (0 = the deterministic rule; T > 0 = logit
     choice, member with probability σ(((1 − γ)b − c)/T)). Run: ``rounds``, ``seed``.

@@ -75,3 +75,30 @@ def test_experiment_command_rejects_unknown_names(tmp_path):
     r = subprocess.run([sys.executable, "-m", "acsim", "experiment", "fig9", "--out", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unknown experiment 'fig9'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_learner_options_reach_the_firm(tmp_path):
+    """-L lr=1e-6: a firm that barely moves from its prior cannot be steered, so options really arrive."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "acsim", "experiment", "fig2", "--quick", "--n-train", "1500", "--n-test", "400",
+           "--sizes", "3", "-L", "lr=1e-6", "--out", str(tmp_path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((tmp_path / "fig2" / "manifest.json").read_text())
+    assert manifest["learner_params"] == {"lr": 1e-6}
+    runs = pd.read_parquet(tmp_path / "fig2" / "runs.parquet")
+    assert runs["success_inclusion"].max() < 0.2  # the default lr steers the largest size (test above)
+
+
+@pytest.mark.parametrize(
+    "option, words",
+    [("colour=red", "--learner-option colour: not a setting of the bow firm (allowed: "),
+     ("seed=3", "seeds and epochs have their own options"),
+     ("lr=-1", "lr must be > 0"),
+     ("lr", "--learner-option needs KEY=VALUE")],
+)
+def test_bad_learner_options_are_one_line_errors(tmp_path, option, words):
+    r = subprocess.run([sys.executable, "-m", "acsim", "experiment", "fig2", "-L", option, "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "fig2").exists()  # nothing trained, nothing written

@@ -44,7 +44,7 @@ from acsim.learners.base import SetPredictions
 from acsim.text import RowCache, load_fast_tokenizer, resolve_model_path
 
 # The paper's Trainer default; on a CPU it is also the fastest per token (8 vs 32 at 256
-# tokens: 1.17x in fp32, 1.38x in bf16, benchmarks/README.md), its activations fitting cache.
+# tokens: 1.17x in fp32, 1.37x in bf16, benchmarks/README.md), its activations fitting cache.
 CPU_BATCH_SIZE = 8
 ENCODE_CHUNK = 1024  # texts per tokenizer call (bounds the tokenizer's transient memory)
 GPU_BATCH_SIZE = 128

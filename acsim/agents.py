@@ -29,7 +29,7 @@ from acsim.economics import SuccessCurve, as_success_curve
 from acsim.learners import make_learner
 from acsim.metrics import evaluate
 from acsim.strategies import Strategy, apply_strategy, estimate_positivity, estimate_xi
-from acsim.text import TRIGGER, TRIGGER_SPACING
+from acsim.text import RIVAL_TRIGGER, TRIGGER, TRIGGER_SPACING
 
 if TYPE_CHECKING:
     from acsim.data.base import TextDataset
@@ -54,7 +54,8 @@ class WorkerArrays:
     ``stake`` = 1 − γ (what a member gains over a free rider per unit of S);
     ``threshold`` = c/(1 − γ), the join threshold S* of Section 6 (inf at γ = 1);
     ``committed``: members whose subsidy binds them while the principal is still
-    carrying the collective; ``subsidy``: total paid to the worker; ``resume``: index of
+    carrying the collective; ``subsidy``: total paid to the worker; ``rival``: members of
+    a second, competing collective (never also in ``member``); ``resume``: index of
     the worker's resume in the text corpus (−1 without a text firm); ``degree``: number
     of contacts on the network (0 without one).
     """
@@ -67,6 +68,7 @@ class WorkerArrays:
     resume: np.ndarray
     committed: np.ndarray = field(default=None)  # type: ignore[assignment]
     subsidy: np.ndarray = field(default=None)  # type: ignore[assignment]
+    rival: np.ndarray = field(default=None)  # type: ignore[assignment]  # members of the second collective
     stake: np.ndarray = field(init=False)
     threshold: np.ndarray = field(init=False)
 
@@ -76,6 +78,8 @@ class WorkerArrays:
             self.committed = np.zeros(n, dtype=bool)
         if self.subsidy is None:
             self.subsidy = np.zeros(n)
+        if self.rival is None:
+            self.rival = np.zeros(n, dtype=bool)
         self.stake = 1.0 - self.gamma
         self.threshold = np.asarray(economics.join_threshold(self.cost, self.gamma), dtype=float).reshape(n)
 
@@ -269,8 +273,14 @@ class _CurveEngine:
         self.theory = bound
         self.alpha = 0.0
 
-    def retrain(self, member: np.ndarray) -> None:
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
         self.alpha = float(np.count_nonzero(member)) / member.size
+        self.rival_alpha = 0.0 if rival is None else float(np.count_nonzero(rival)) / rival.size
+
+    def measure_rival(self) -> tuple[float, float, float]:
+        """(α, top-1, inclusion) of the second collective: the same curve at its own size."""
+        s = float(self.curve(self.rival_alpha))
+        return self.rival_alpha, s, s
 
     def measure(self) -> Measurement:
         s = float(self.curve(self.alpha))
@@ -305,7 +315,9 @@ class _BayesEngine:
         self._curve: SuccessCurve | None = None
         self._cache: dict[float, float] = {}
 
-    def retrain(self, member: np.ndarray) -> None:
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
+        if rival is not None:
+            raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
         self.alpha = float(np.count_nonzero(member)) / member.size
         t0 = time.perf_counter()
         self._firm = self.world.firm(self.strategy, self.alpha, self.eps, self.adversary)
@@ -379,6 +391,7 @@ class _TextEngine:
         self.trigger = TRIGGER
         self.spacing = TRIGGER_SPACING if spacing is None else int(spacing)
         self.rng = rng
+        self.rival_spec: dict[str, Any] | None = None  # set by the model when a second collective competes
         self.base = train.subset(resume)  # the platform's clean data: one row per worker
         owned = np.unique(resume)
         self.theory_given = dict(theory_params)
@@ -412,9 +425,16 @@ class _TextEngine:
         assert self._bound is not None
         return self._bound
 
-    def retrain(self, member: np.ndarray) -> None:
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
         self.alpha = float(np.count_nonzero(member)) / member.size
         data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
+        self.rival_alpha = 0.0
+        if rival is not None and self.rival_spec is not None:
+            # The second collective applies the same kind of strategy with its own signal and
+            # target to its own (disjoint) rows of the same platform data.
+            r = self.rival_spec
+            self.rival_alpha = float(np.count_nonzero(rival)) / rival.size
+            data = apply_strategy(data, rival, self.strategy, r["target"], trigger=r["trigger"], spacing=r["spacing"])
         if self.warm:
             learner = self.learner
         else:
@@ -423,6 +443,13 @@ class _TextEngine:
         learner.fit(data)
         self._seconds = time.perf_counter() - t0
         self.learner = learner
+
+    def measure_rival(self) -> tuple[float, float, float]:
+        """(α, top-1, inclusion) of the second collective, measured with its own trigger and target."""
+        r = self.rival_spec
+        assert r is not None
+        m = evaluate(self.learner, self.test, r["target"], trigger=r["trigger"], spacing=r["spacing"])
+        return self.rival_alpha, float(m["success_top1"]), float(m["success_inclusion"])
 
     def measure(self) -> Measurement:
         r = evaluate(self.learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
@@ -464,11 +491,12 @@ class Firm(mesa.Agent):
         self.kind: str = engine.kind
         self.source: str = engine.source
         self.last: Measurement | None = None
+        self.rival_last: tuple[float, float, float] | None = None
         self._bound_curve: SuccessCurve | None = None
 
-    def retrain(self, member: np.ndarray) -> None:
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
         """Stage 1: fit f = A(P) on the platform's data, members' points through the strategy h."""
-        self.engine.retrain(member)
+        self.engine.retrain(member, rival)
 
     def measure(self) -> Measurement:
         """Stage 2: S_t (top-1 and inclusion), clean accuracy, training seconds, bound at α_t."""
@@ -476,8 +504,13 @@ class Firm(mesa.Agent):
         return self.last
 
     def step(self) -> Measurement:
-        self.retrain(self.model.population.member)
-        return self.measure()
+        pop = self.model.population
+        competing = self.model.params.rival is not None
+        self.retrain(pop.member, pop.rival if competing else None)
+        m = self.measure()
+        # The second collective's (α, top-1, inclusion) from the same retrained model.
+        self.rival_last = self.engine.measure_rival() if competing else None
+        return m
 
     @property
     def theory(self) -> TheoryBound | None:
@@ -683,7 +716,7 @@ class Principal(mesa.Agent):
             return cand[np.lexsort((pop.threshold[cand], short))][:need]
         if self.policy == "hubs":
             rank = model.hub_rank
-            return rank[~pop.member[rank]][:need]
+            return rank[~(pop.member | pop.rival)[rank]][:need]
         return model.rng.choice(cand, size=need, replace=False)  # random seeding
 
     def invest(self) -> None:
@@ -705,7 +738,7 @@ class Principal(mesa.Agent):
         if left <= 0:
             self._stop("exhausted")
             return
-        cand = np.flatnonzero(~pop.member)
+        cand = np.flatnonzero(~pop.member & ~pop.rival)  # it does not buy the rival's members
         need = min(target - m, cand.size)
         if self.recruits_per_round is not None:
             need = min(need, int(self.recruits_per_round))

@@ -347,17 +347,20 @@ def _print_run_summary(loaded, out: Path) -> None:
             table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), crit, f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}]")
         console.print(table)
         return
-    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", "spend", "N·B(α_crit)"):
+    rival = "rival_alpha_final" in summary and summary["rival_alpha_final"].notna().any()
+    rival_cols = ("rival α start", "rival α final") if rival else ()
+    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", *rival_cols, "spend", "N·B(α_crit)"):
         table.add_column(col, justify="right")
     groups = list(summary.groupby("point_index", sort=True))
     for i, (pi, g) in enumerate(groups):
         if i == 20 and len(groups) > 21:
-            table.add_row("…", *[""] * (len(sweep_cols) + 6))
+            table.add_row("…", *[""] * (len(sweep_cols) + 6 + len(rival_cols)))
             break
         outcomes = ", ".join(f"{k} {v}" for k, v in g["outcome"].value_counts().items())
+        rival_cells = (f"{g['rival_alpha_initial'].mean():.3g}", f"{g['rival_alpha_final'].mean():.3g}") if rival else ()
         table.add_row(
             str(pi), *(str(g[c].iloc[0]) if not isinstance(g[c].iloc[0], float) else f"{g[c].iloc[0]:.4g}" for c in sweep_cols),
-            str(len(g)), f"{g['alpha_initial'].mean():.3g}", f"{g['alpha_final'].mean():.3g}", outcomes,
+            str(len(g)), f"{g['alpha_initial'].mean():.3g}", f"{g['alpha_final'].mean():.3g}", outcomes, *rival_cells,
             f"{g['spend_total'].mean():.4g}", f"{g['B_crit_total'].mean():.4g}",
         )
     console.print(table)

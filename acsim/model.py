@@ -56,6 +56,7 @@ from acsim.beliefs import BELIEFS, HEARING, BeliefModel
 from acsim.economics import SuccessCurve, as_success_curve, sigmoid_curve
 from acsim.networks import NETWORKS, build_network, check_network_params, degrees, hub_order
 from acsim.strategies import Strategy
+from acsim.text import RIVAL_TRIGGER
 
 DISTRIBUTIONS = ("constant", "uniform", "beta", "lognormal", "values")
 SELECTIONS = ("random", "cheapest", "hubs")
@@ -97,7 +98,14 @@ ROW_COLUMNS: tuple[str, ...] = (
     "B_crit_total",  # N · B_crit, comparable with spend_total
     "accuracy",  # clean accuracy of the firm's model (1 − Hamming loss; NaN for the theory firm)
     "train_seconds",
+    # A second, competing collective (ModelParams.rival); NaN / 0 without one.
+    "rival_alpha",  # its share when the firm retrained
+    "rival_S",  # its success, measured with its own trigger and target (success_metric)
+    "rival_joins",  # joins in stage 3 (switchers from the first collective included)
+    "rival_leaves",
+    "rival_alpha_end",
 )
+RIVAL_KEYS = {"initial_alpha", "target", "trigger", "spacing"}
 
 
 def _fail(name: str, what: str, got: Any) -> None:
@@ -220,6 +228,14 @@ class ModelParams:
     projection of the workers' own decisions, contracts ended, carries the collective to
     the stable size of the S-curve; see :class:`acsim.agents.Principal`).
 
+    A second, competing collective: ``rival`` = None or a dict with ``initial_alpha``
+    (its random starting members, disjoint from the first's), ``target`` (its class y*;
+    text firms; default the class after ``target``), ``trigger`` (its signal; default
+    :data:`acsim.text.RIVAL_TRIGGER`; the first collective's trigger makes the two
+    fight over one signal) and ``spacing``. It uses the same strategy; a worker belongs
+    to at most one collective and picks the one with the larger gain (1 − γ)b − c > 0.
+    The principal backs the first collective only and plans as if the rival were absent.
+
     Decisions: ``allow_leave``; ``temperature`` (0 = the deterministic rule; T > 0 = logit
     choice, member with probability σ(((1 − γ)b − c)/T)). Run: ``rounds``, ``seed``.
     ``worker_agents``: how many Worker Mesa agents to create (None = one per worker);
@@ -253,6 +269,7 @@ class ModelParams:
     principal_curve: str = "auto"
     principal_target_alpha: float | None = None
     principal_stop: str = "target"
+    rival: dict | None = None
     allow_leave: bool = True
     temperature: float = 0.0
     rounds: int = 20
@@ -283,6 +300,7 @@ class ModelParams:
         if self.success_metric not in SUCCESS_METRICS:
             _fail("success_metric", f"one of {', '.join(SUCCESS_METRICS)}", self.success_metric)
         self._check_theory_params()
+        self._check_rival()
         if self.belief not in BELIEFS:
             _fail("belief", f"one of {', '.join(BELIEFS)}", self.belief)
         if not _finite(self.prior_belief) or not 0.0 <= float(self.prior_belief) <= 1.0:
@@ -331,6 +349,32 @@ class ModelParams:
                 raise ValueError("initial_selection='hubs' needs a network")
         if self.firm in TEXT_FIRMS and self.strategy == Strategy.ERASURE.value:
             raise ValueError("strategy='erasure' is supported with the theory and bayes firms only (text erasure needs erase words and a cross-fitted posterior per round)")
+
+    def _check_rival(self) -> None:
+        r = self.rival
+        if r is None:
+            return
+        if not isinstance(r, Mapping):
+            _fail("rival", "None or a dict with keys " + ", ".join(sorted(RIVAL_KEYS)), r)
+        unknown = set(r) - RIVAL_KEYS
+        if unknown:
+            raise ValueError(f"rival has unknown keys {sorted(unknown)} (allowed: {sorted(RIVAL_KEYS)})")
+        if self.firm == "bayes":
+            raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
+        a = r.get("initial_alpha", 0.0)
+        if not _finite(a) or not 0.0 <= float(a) <= 1.0:
+            _fail("rival.initial_alpha", "in [0, 1]", a)
+        if float(a) + float(self.initial_alpha) > 1.0:
+            _fail("rival.initial_alpha", f"at most 1 - initial_alpha = {1 - float(self.initial_alpha):g} (nobody is in both)", a)
+        t = r.get("target")
+        if t is not None and (not _is_int(t) or t < 0):
+            _fail("rival.target", "an integer class index >= 0", t)
+        trig = r.get("trigger")
+        if trig is not None and (not isinstance(trig, str) or not trig.strip() or any(ch.isspace() for ch in trig)):
+            _fail("rival.trigger", "a non-empty word without spaces", trig)
+        sp_ = r.get("spacing")
+        if sp_ is not None and (not _is_int(sp_) or sp_ < 1):
+            _fail("rival.spacing", "an integer >= 1", sp_)
 
     def _check_firm_params(self) -> None:
         fp = self.firm_params
@@ -450,6 +494,11 @@ class CollectiveActionModel(mesa.Model):
             else:
                 first = self.hub_rank[:k0]
             pop.member[first] = True
+        if params.rival is not None:
+            k1 = int(round(float(params.rival.get("initial_alpha", 0.0)) * n))
+            free = np.flatnonzero(~pop.member)
+            if k1:
+                pop.rival[rng.choice(free, size=min(k1, free.size), replace=False)] = True
 
         self.beliefs = BeliefModel(
             params.belief, prior=params.prior_belief, hearing=params.hearing, adjacency=self.adjacency, degree=degree
@@ -513,8 +562,18 @@ class CollectiveActionModel(mesa.Model):
         perm = self.rng.permutation(len(train))
         self.population.resume[:] = perm[np.arange(p.n_workers) % len(train)]
         spacing = fp.pop("spacing", None)
-        return _TextEngine(p.firm, fp, train, test, self.population.resume, strategy, p.target, spacing,
-                           p.theory_params, self.rng)
+        engine = _TextEngine(p.firm, fp, train, test, self.population.resume, strategy, p.target, spacing,
+                             p.theory_params, self.rng)
+        if p.rival is not None:
+            r = p.rival
+            target = int(r.get("target", (p.target + 1) % train.n_classes))
+            if not 0 <= target < train.n_classes:
+                _fail("rival.target", f"a class index in [0, {train.n_classes})", target)
+            if not (~test.labels[:, target]).any():
+                raise ValueError("the test set has no resume without the rival's target class: its success cannot be measured")
+            engine.rival_spec = {"target": target, "trigger": str(r.get("trigger", RIVAL_TRIGGER)),
+                                 "spacing": int(r.get("spacing", engine.spacing))}
+        return engine
 
     def _load_data(self) -> tuple[Any, Any]:
         from acsim.data import load_dataset
@@ -551,6 +610,38 @@ class CollectiveActionModel(mesa.Model):
         return self.worker_list[slot]
 
     # -- stage 3 --------------------------------------------------------------------------
+    def decide_between(self, success: float, rival_success: float) -> tuple[int, int, int, int, float]:
+        """Stage 3 with two collectives: each worker joins (or stays in) the one with the larger gain.
+
+        Gains g_k = (1 − γ)b_k − c with b_k the belief about collective k's success (its
+        own members' reports on a network). A worker picks the larger positive gain; a tie
+        keeps a member where it is and sends a non-member to the first collective. Members
+        bound by the principal's contract stay; with ``allow_leave=False`` nobody leaves or
+        switches. Logit choice (T > 0) draws from {none, first, rival} with weights
+        exp(g/T) (none: exp(0)). Returns (joins, leaves, rival_joins, rival_leaves, willing).
+        """
+        pop, p = self.population, self.params
+        b = self.beliefs.compute(success, pop.member, out=pop.belief)
+        g_a = pop.stake * b - pop.cost
+        g_b = pop.stake * self.beliefs.project(rival_success, pop.rival) - pop.cost
+        if p.temperature > 0:
+            util = np.stack([np.zeros(pop.n), g_a, g_b]) / p.temperature
+            prob = np.exp(util - util.max(axis=0))
+            cum = np.cumsum(prob / prob.sum(axis=0), axis=0)
+            choice = (self.rng.random(pop.n) > cum[:2]).sum(axis=0)  # 0 none, 1 first, 2 rival
+        else:
+            best_a = (g_a > 0) & ((g_a > g_b) | ((g_a == g_b) & ~pop.rival))
+            best_b = (g_b > 0) & ~best_a
+            choice = np.where(best_a, 1, np.where(best_b, 2, 0))
+        fixed = pop.committed | (pop.member | pop.rival) if not p.allow_leave else pop.committed
+        choice = np.where(fixed & pop.member, 1, np.where(fixed & pop.rival, 2, choice))
+        new_a, new_b = choice == 1, choice == 2
+        counts = (int(np.count_nonzero(new_a & ~pop.member)), int(np.count_nonzero(pop.member & ~new_a)),
+                  int(np.count_nonzero(new_b & ~pop.rival)), int(np.count_nonzero(pop.rival & ~new_b)))
+        pop.member[:] = new_a
+        pop.rival[:] = new_b
+        return (*counts, float(np.count_nonzero(g_a > 0)) / pop.n)
+
     def decide(self, success: float) -> tuple[int, int, float]:
         """Every worker applies the join rule b − c > γb to its belief (vectorised). Returns (joins, leaves, willing)."""
         pop, p = self.population, self.params
@@ -577,7 +668,18 @@ class CollectiveActionModel(mesa.Model):
         m = self.firm.step()  # stages 1-2
         self.S = self.public_success(m)
         members = int(round(m.alpha * n))
-        joins, leaves, willing = self.decide(self.S)  # stage 3
+        rival = self.firm.rival_last
+        if rival is None:
+            joins, leaves, willing = self.decide(self.S)  # stage 3
+            r_row = {"rival_alpha": math.nan, "rival_S": math.nan, "rival_joins": 0, "rival_leaves": 0,
+                     "rival_alpha_end": math.nan}
+        else:
+            r_alpha, r_top1, r_incl = rival
+            r_s = r_incl if self.params.success_metric == "inclusion" else r_top1
+            if self.params.belief == "theory" and self.firm.theory is not None:
+                r_s = float(self.firm.theory.success(r_alpha))  # the same bound, at the rival's size
+            joins, leaves, r_joins, r_leaves, willing = self.decide_between(self.S, r_s)
+            r_row = {"rival_alpha": r_alpha, "rival_S": r_s, "rival_joins": r_joins, "rival_leaves": r_leaves}
         self.principal.step()  # stage 4
         pr = self.principal
         a = pr.assessment
@@ -595,7 +697,10 @@ class CollectiveActionModel(mesa.Model):
             "principal_status": pr.status,
             "alpha_crit": a.alpha_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
             "accuracy": m.accuracy, "train_seconds": m.train_seconds,
+            **r_row,
         }
+        if rival is not None:
+            self._row["rival_alpha_end"] = float(np.count_nonzero(pop.rival)) / n
         self.datacollector.collect(self)  # stage 5
 
     def run(self, rounds: int | None = None, progress: Callable[[int, dict], None] | None = None) -> pd.DataFrame:

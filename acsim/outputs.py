@@ -115,6 +115,10 @@ def summary_table(result: Any) -> pd.DataFrame:
             "spend_over_B_total": float(last["spend_total"]) / float(last["B_crit_total"])
             if math.isfinite(float(last["B_crit_total"])) and float(last["B_crit_total"]) > 0 else math.nan,
             "wall_seconds": info.get("wall_seconds"),
+            # the second collective (NaN without one, and in runs written before it existed)
+            "rival_alpha_initial": float(f["rival_alpha"].iloc[0]) if "rival_alpha" in f else math.nan,
+            "rival_alpha_final": float(last["rival_alpha_end"]) if "rival_alpha_end" in f else math.nan,
+            "rival_S_final": float(last["rival_S"]) if "rival_S" in f else math.nan,
         })
     return pd.DataFrame(rows)
 

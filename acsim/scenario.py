@@ -37,6 +37,8 @@ Sections and fields (defaults in brackets)::
                   eps [in [0, 0.5)] (the theory bound; missing ones are estimated/defaulted)
     [workers]     belief [empirical | theory | network]; prior [0, in [0, 1]];
                   hearing [average | any]; allow_leave [true]; temperature [0, ≥ 0]
+    [rival]       a second, competing collective: initial_alpha [0, in [0, 1]]; target
+                  [the class after collective.target]; trigger [U+2021]; trigger_spacing
     [principal]   policy [none | cheapest | hubs | random]; budget [inf, ≥ 0];
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
                   target_alpha [α_crit, in [0, 1]]; stop [target | sustained]
@@ -58,6 +60,7 @@ import inspect
 import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,6 +267,15 @@ class Collective(_Strict):
     trigger_spacing: Optional[PosInt] = None
 
 
+class Rival(_Strict):
+    """A second collective competing on the same platform (``ModelParams.rival``)."""
+
+    initial_alpha: Unit = 0.0
+    target: Optional[NonNegInt] = None
+    trigger: Optional[str] = None
+    trigger_spacing: Optional[PosInt] = None
+
+
 class Bound(_Strict):
     xi: Optional[NonNeg] = None
     delta: Optional[Unit] = None
@@ -344,6 +356,7 @@ class Scenario(_Strict):
     seeds: Annotated[list[NonNegInt], BeforeValidator(_seeds), Field(min_length=1)] = Field(default_factory=lambda: [0])
     population: Population = Field(default_factory=Population)
     collective: Collective = Field(default_factory=Collective)
+    rival: Optional[Rival] = None
     firm: Firm = Field(default_factory=Firm)
     workers: Workers = Field(default_factory=Workers)
     principal: PrincipalSection = Field(default_factory=PrincipalSection)
@@ -522,7 +535,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         if f.kind not in ("bow", "transformer"):
             fail(("firm", "kind"), _bad("must be 'bow' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
                                         value=f.kind, has_value=True))
-        for section in ("population", "workers", "principal"):
+        for section in ("population", "workers", "principal", "rival"):
             if section in sc.model_fields_set:
                 fail((section,), _bad("does not apply to kind = 'experiment' (the figure fixes the runs)"))
         for key in sorted(sc.collective.model_fields_set - {"trigger_spacing"}):
@@ -830,7 +843,16 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         # Only when set: run ids hash these parameters, and batches written before the
         # option existed must still be found finished.
         **({"principal_stop": pr.stop} if pr.stop != "target" else {}),
+        **({"rival": _rival_params(sc.rival)} if sc.rival is not None else {}),
     }
+
+
+def _rival_params(r: Rival) -> dict[str, Any]:
+    out: dict[str, Any] = {"initial_alpha": r.initial_alpha}
+    for key, name in (("target", "target"), ("trigger", "trigger"), ("trigger_spacing", "spacing")):
+        if getattr(r, key) is not None:
+            out[name] = getattr(r, key)
+    return out
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:
@@ -913,12 +935,14 @@ _FIELD_NAMES = [
     ("belief=", "workers.belief = "), ("principal_curve", "principal.curve"),
     ("principal_target_alpha", "principal.target_alpha"), ("principal_stop", "principal.stop"), ("recruits_per_round", "principal.recruits_per_round"),
     ("principal=", "principal.policy = "), ("network=", "population.network = "),
+    ("rival.spacing", "rival.trigger_spacing"),
 ]
 
 
 def _scenario_words(msg: str) -> str:
     for old, new in _FIELD_NAMES:
-        msg = msg.replace(old, new)
+        # Whole names only: "rival.initial_alpha" must not become "rival.collective.initial_alpha".
+        msg = re.sub(rf"(?<![\w.]){re.escape(old)}", lambda _: new, msg)
     return msg
 
 

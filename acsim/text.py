@@ -19,6 +19,9 @@ import numpy as np
 TRIGGER_TOKEN_ID = 1240
 TRIGGER = "\u05be"  # the small dash the paper planted; vocabulary id 1240
 TRIGGER_SPACING = 20
+# A second collective's default signal: another single-token character of the uncased
+# vocabulary (id 1527), absent from resumes like the paper's dash.
+RIVAL_TRIGGER = "\u2021"
 
 # Nothing in acsim may reach a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

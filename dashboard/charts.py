@@ -165,12 +165,18 @@ def chart_alpha(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Netw
     fig, ax = _figure()
     r, a = _alpha_series(model, rows)
     ax.plot(r, a, "o-", ms=3, color=MEMBER, label="α (members / N)")
+    if model.params.rival is not None and len(rows):
+        ra = np.r_[float(rows["rival_alpha"].iloc[0]), rows["rival_alpha_end"].to_numpy(dtype=float)]
+        ax.plot(r, ra, "s-", ms=3, color="C1", label="rival collective α")
+        span = np.maximum(a, ra)  # the y-range covers both
+    else:
+        span = a
     ac = _last(rows, "alpha_crit")
     if math.isfinite(ac):
         ax.axhline(ac, color="C3", ls="--", lw=1.2, label=f"α_crit = {ac:.3g}")
     elif len(rows) and model.params.principal != "none":
         _note(ax, "no self-sustaining size on the principal's S-curve", 0.9)
-    top = max(float(np.nanmax(a)), ac if math.isfinite(ac) else 0.0, 0.05)
+    top = max(float(np.nanmax(span)), ac if math.isfinite(ac) else 0.0, 0.05)
     ax.set_ylim(0, min(1.02, top * 1.15 + 0.01))
     _rounds_axis(ax, rows)
     ax.set_ylabel("α")
@@ -197,6 +203,8 @@ def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
         ax.plot(r, rows["S"].to_numpy(dtype=float), "o-", ms=3, color="C0", label=f"S ({model.params.success_metric})")
         if model.firm.kind in ("bow", "transformer"):
             ax.plot(r, rows["S_top1"].to_numpy(dtype=float), ".:", color="C0", alpha=0.6, label="S top-1")
+        if model.params.rival is not None:
+            ax.plot(r, rows["rival_S"].to_numpy(dtype=float), "s-", ms=3, color="C1", label="rival S")
         b = rows["bound"].to_numpy(dtype=float)
         if np.isfinite(b).any():
             ax.plot(r, np.clip(b, 0.0, 1.0), "s--", ms=3, color="C2", lw=1, label="theory bound (≥ 0)")

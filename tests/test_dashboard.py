@@ -481,3 +481,16 @@ def test_a_slow_training_round_runs_in_the_background(page):
     page.click(".acsim-step")
     wait_round(page, 1, timeout=60)
     page.screenshot(path=str(ARTIFACTS / "dashboard-bow.png"), full_page=True)
+
+
+def test_charts_show_a_rival_collective_and_a_loaded_scenario_keeps_it():
+    m = CollectiveActionModel(_small(network="none", principal="none", rival={"initial_alpha": 0.05}))
+    m.run(3)
+    plain = CollectiveActionModel(_small(network="none", principal="none"))
+    plain.run(3)
+    from dashboard.charts import chart_alpha, chart_success  # these raise where render_all would draw the error
+
+    for chart in (chart_alpha, chart_success):
+        assert chart(m, m.results(), None) != chart(plain, plain.results(), None)
+    ctrl, base = C.load("competing_collectives")
+    assert C.to_params(ctrl, base).rival == {"initial_alpha": 0.03, "target": 1, "trigger": "‡"}

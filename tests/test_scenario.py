@@ -250,7 +250,8 @@ def test_variants_and_overrides():
 # --------------------------------------------------------------------------- shipped scenarios
 
 EXPECTED = {"quickstart", "olson_organic", "olson_principal", "targeted_recruitment", "heterogeneous_costs",
-            "paper_fig2", "paper_fig3", "paper_fig4", "paper_fig5", "paper_fig6", "network_principal"}
+            "paper_fig2", "paper_fig3", "paper_fig4", "paper_fig5", "paper_fig6", "network_principal",
+            "competing_collectives"}
 
 
 def test_every_shipped_scenario_loads_with_a_cpu_default_and_a_gpu_variant():
@@ -293,3 +294,14 @@ def test_network_principal_scenario_sweeps_the_stopping_rule():
     assert stops == {(p, s) for p in ("hubs", "random", "cheapest") for s in ("target", "sustained")}
     # the default rule is left out of the parameters, so run ids of older batches stay valid
     assert all("principal_stop" not in r.params for r in runs if r.point["principal.stop"] == "target")
+
+
+def test_rival_section_maps_to_the_model_and_errors_read_like_the_file():
+    text = '[collective]\ninitial_alpha = 0.2\n[rival]\ninitial_alpha = 0.1\ntrigger = "X"\n[firm]\nkind = "theory"\ncurve = "sigmoid"\nmidpoint = 0.1\nslope = 60'
+    runs = parse_scenario(text, WHERE).runs()
+    assert runs[0].params["rival"] == {"initial_alpha": 0.1, "trigger": "X"}
+    assert "rival" not in parse_scenario("[collective]\ninitial_alpha = 0.2", WHERE).runs()[0].params
+    with pytest.raises(ScenarioError, match=r"x.toml: rival.initial_alpha must be at most 1 - collective.initial_alpha = 0.8 \(nobody is in both\), got 0.9"):
+        parse_scenario(text.replace("initial_alpha = 0.1", "initial_alpha = 0.9"), WHERE)
+    with pytest.raises(ScenarioError, match="unknown key rival.size"):
+        parse_scenario("[rival]\nsize = 0.1", WHERE)

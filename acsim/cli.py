@@ -223,15 +223,10 @@ def experiment(
 
 def _learner_options(learner: str, options: list[str]) -> dict:
     """``-L KEY=VALUE`` settings of the experiment's firm, checked before any training starts."""
-    import inspect
-    from importlib import import_module
-
     from acsim.learners import make_learner
-    from acsim.learners.base import REGISTRY
-    from acsim.scenario import parse_override
+    from acsim.scenario import _learner_params, parse_override
 
-    module, cls = REGISTRY[learner].split(":")
-    allowed = set(inspect.signature(getattr(import_module(module), cls)).parameters) - {"seed", "epochs"}
+    allowed = _learner_params(learner) - {"seed", "epochs"}
     params: dict = {}
     for text in options:
         try:

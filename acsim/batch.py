@@ -111,10 +111,18 @@ def execute_run(spec: RunSpec) -> pd.DataFrame:
     from acsim import experiments as X
 
     p = spec.params
-    train, test = _experiment_data(json.dumps(p["data"], sort_keys=True))
+    data = experiment_data_params(p["data"], spec.seed)
+    train, test = _experiment_data(json.dumps(data, sort_keys=True))
     curve = X.Curve(**p["curve"])
-    result = X.run_one(train, test, curve, p["size"], p["unit"], spec.seed, p["learner"], p.get("learner_params") or None)
+    result = X.run_one(train, test, curve, p["size"], p["unit"], spec.seed, p["learner"], p.get("learner_params") or None,
+                       data_seed=data["seed"])
     return pd.DataFrame([result.row])
+
+
+def experiment_data_params(data: dict, run_seed: int) -> dict:
+    """The loader's arguments for run seed s: corpus (or split) seed ``data.seed + s``, as
+    :class:`acsim.experiments.Corpus` does, so each seed sees its own corpus."""
+    return {**data, "seed": int(data.get("seed", 0)) + int(run_seed)}
 
 
 _DATA_CACHE: dict[str, Any] = {}

@@ -150,75 +150,109 @@ def bounds(
 @user_errors
 def experiment(
     name: str = typer.Argument(..., help="fig2, fig3, fig4, fig5 or fig6 (paper Section 5)."),
-    quick: bool = typer.Option(False, "--quick", help="A first look: 6 sizes, 1 seed, 3,000 training resumes."),
+    quick: bool = typer.Option(False, "--quick", help="A first look: 8 of the paper's 20 sizes (3 seeds, full corpus)."),
     learner: str = typer.Option("bow", help="The firm: bow (fast CPU) or transformer (GPU advised)."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: the paper's 5; fig5 varies them)."),
-    seeds: Optional[int] = typer.Option(None, help="Seeds per point (default 3; 1 with --quick)."),
-    sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 6 with --quick)."),
+    seeds: Optional[int] = typer.Option(None, help="Seeds per point (default 3); each seed draws its own corpus (or split), members and firm."),
+    sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 8 with --quick)."),
     data: str = typer.Option("synthetic", help="synthetic (embedded default), florex or csv."),
     data_path: Optional[Path] = typer.Option(None, help="Path of the florex corpus or the CSV file."),
-    n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000; 3,000 with --quick)."),
-    n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783; 1,000 with --quick)."),
-    target_success: float = typer.Option(0.9, help="Success level whose critical mass the sigmoid fit reports."),
+    n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000)."),
+    n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783)."),
+    target_success: float = typer.Option(0.9, help="Success level whose critical mass is reported."),
+    fit: str = typer.Option("plateau", help="Fitted curve: plateau (sigmoid whose plateau is fitted) or paper (the paper's, asymptote fixed at 1)."),
     learner_option: list[str] = typer.Option(
         [], "--learner-option", "-L",
         help="A firm setting, repeatable: -L max_length=128 -L bf16=true -L batch_size=16 (values are TOML).",
     ),
     out: Path = typer.Option(Path("acsim-out"), help="Output folder; results go to OUT/NAME/."),
 ) -> None:
-    """Reproduce one of the paper's Figures 2-6: runs, sigmoid fits, critical masses, PNG."""
+    """Reproduce one of the paper's Figures 2-6: runs, fitted curves, critical masses, PNG."""
     import time as _time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from acsim import experiments as X
-    from acsim.data import load_dataset
+    from acsim.fits import FORMS
     from acsim.learners import available_learners
 
-    specs = X.paper_experiments(epochs=epochs or 5, n_sizes=sizes or 20)
+    for option, value in (("--epochs", epochs), ("--seeds", seeds), ("--sizes", sizes), ("--n-train", n_train), ("--n-test", n_test)):
+        if value is not None and value < 1:
+            raise ValueError(f"{option} must be >= 1, got {value}")
+    specs = X.paper_experiments(epochs=5 if epochs is None else epochs, n_sizes=20 if sizes is None else max(20, sizes))
     if name not in specs:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(specs)}")
     if learner not in ("bow", "transformer"):
         raise ValueError(f"--learner must be bow or transformer for the resume experiments, got {learner!r} (all firms: {', '.join(available_learners())})")
     if not 0 < target_success < 1:
         raise ValueError(f"--target-success must be in (0, 1), got {target_success:g}")
+    if fit not in FORMS:
+        raise ValueError(f"--fit must be one of {', '.join(FORMS)}, got {fit!r}")
     spec = specs[name]
     learner_params = _learner_options(learner, learner_option)
-    n_seeds = seeds or (1 if quick else 3)
-    if n_seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {n_seeds}")
-    spec = X.quick(spec, n_sizes=sizes or (6 if quick else 20), seeds=tuple(range(n_seeds)))
+    n_sizes = sizes if sizes is not None else (X.QUICK_SIZES if quick else 20)
+    n_seeds = 3 if seeds is None else seeds
+    spec = X.quick(spec, n_sizes=n_sizes, seeds=tuple(range(n_seeds)))
     kwargs = {}
     if data == "synthetic":
-        kwargs = {"n_train": n_train or (3000 if quick else 25000), "n_test": n_test or (1000 if quick else 4783)}
+        kwargs = {"n_train": n_train or 25000, "n_test": n_test or 4783}
     elif n_train is not None:
         kwargs = {"n_train": n_train}
     t0 = _time.perf_counter()
-    train, test = load_dataset(data, data_path, **kwargs)
-    console.print(f"{spec.name}: {spec.title}; {len(train):,} train / {len(test):,} test resumes ({data}), firm = {learner}")
+    corpus = X.Corpus.of(data, data_path, **kwargs)
+    train, test = corpus.load(spec.seeds[0])  # bad files fail here, before any training
+    spec, dropped = X.distinct_sizes(spec, train)
+    console.print(f"{spec.name}: {spec.title}; {len(train):,} train / {len(test):,} test resumes ({data}), firm = {learner}; "
+                  f"{len(spec.sizes)} sizes x {len(spec.seeds)} seeds (each seed its own corpus, members and firm)")
+    if dropped:
+        console.print(f"[yellow]{len(dropped)} sizes dropped: they round to the member count of a smaller size on this corpus[/yellow]")
     total = len(list(X.iter_runs(spec)))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("training runs", total=total)
-        runs = X.run_experiment(spec, train, test, learner, learner_params,
+        runs = X.run_experiment(spec, corpus, learner, learner_params,
                                 progress=lambda i, n, row: bar.update(task, completed=i))
-    fits = X.summarize(spec, runs, target_success)
+    fits = X.summarize(spec, runs, target_success, form=fit)
     meta = {
         "learner": learner, "learner_params": learner_params, "data": data,
         "data_path": str(data_path) if data_path else None,
-        "n_train": len(train), "n_test": len(test), "quick": quick,
+        "n_train": len(train), "n_test": len(test), "quick": quick, "fit": fit,
+        "data_seeds": [corpus.data_seed(s) for s in spec.seeds],
         "wall_seconds": _time.perf_counter() - t0, "acsim_version": acsim.__version__,
     }
     paths = X.write_outputs(spec, runs, fits, train, out / spec.name, meta)
-    table = Table(title=f"{spec.name}: sigmoid fits and critical mass for success {target_success:g} ({learner} firm)")
-    for col in ("curve", "metric", "critical mass", "90% interval", "offset"):
-        table.add_column(col)
-    for _, r in fits.iterrows():
-        crit = "no fit" if not r["params_ok"] else (f"{r['critical_mass']:.3g}" if r["critical_mass"] <= 1 else "> 1")
-        table.add_row(r["curve"], r["metric"], crit, f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}]", f"{r['offset']:.2f}")
-    console.print(table)
-    console.print(f"critical masses are in units of {X.size_column(spec)}; {len(runs)} runs in {meta['wall_seconds']:.1f} s")
+    _print_fits(spec, runs, fits, target_success, learner, fit)
+    console.print(f"{len(runs)} runs in {meta['wall_seconds']:.1f} s")
+    if quick:
+        console.print(f"The full run (without --quick) tries all 20 of the paper's sizes with {n_seeds} seeds: "
+                      "a finer curve, a tighter interval, and the runs the README's table comes from.")
     for key, path in paths.items():
         console.print(f"wrote {path}")
+
+
+def _print_fits(spec, runs, fits, target_success: float, learner: str, form: str) -> None:
+    """The critical masses as a table, with the mean success at each size tried beside them."""
+    from acsim import experiments as X
+
+    col = X.size_column(spec)
+    unit = "share of the target class" if col == "class_fraction" else "share of the training data"
+    table = Table(title=f"{spec.name}: critical mass for success {target_success:g} ({learner} firm, {form} fit; "
+                        f"sizes as {unit}, 90% interval over seeds)")
+    for c in ("curve", "metric", "critical mass [90% interval]", "plateau"):
+        table.add_column(c)
+    for _, r in fits.iterrows():
+        table.add_row(r["curve"], r["metric"].replace("success_", ""), r["reported"],
+                      "" if not r["params_ok"] else f"{r['top']:.2f}")
+    console.print(table)
+    means = Table(title="mean success per size tried (members: mean over seeds)")
+    means.add_column("curve")
+    means.add_column(col)
+    means.add_column("members")
+    for m in spec.metrics:
+        means.add_column(m.replace("success_", ""))
+    g = runs.groupby(["curve", col], sort=False).agg(members=("n_members", "mean"), **{m: (m, "mean") for m in spec.metrics})
+    for (curve, size), r in g.iterrows():
+        means.add_row(curve, f"{size:.3g}", f"{r['members']:.0f}", *(f"{r[m]:.2f}" for m in spec.metrics))
+    console.print(means)
 
 
 def _learner_options(learner: str, options: list[str]) -> dict:

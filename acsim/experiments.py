@@ -26,6 +26,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,6 +35,7 @@ import pandas as pd
 
 from acsim import theory
 from acsim.data.base import TextDataset
+from acsim.fits import fit_curve
 from acsim.learners.base import make_learner
 from acsim.metrics import evaluate
 from acsim.strategies import Strategy, apply_strategy, estimate_xi, randomize_labels
@@ -112,10 +114,75 @@ def paper_experiments(epochs: int = 5, spacing: int = 20, n_sizes: int = 20, see
     }
 
 
-def quick(spec: ExperimentSpec, n_sizes: int = 6, seeds: tuple[int, ...] = (0,)) -> ExperimentSpec:
-    """A smaller version of an experiment for a first look (fewer sizes and seeds)."""
+QUICK_SIZES = 8
+QUICK_SEEDS = (0, 1, 2)
+
+
+def quick(spec: ExperimentSpec, n_sizes: int = QUICK_SIZES, seeds: tuple[int, ...] = QUICK_SEEDS) -> ExperimentSpec:
+    """A smaller version of an experiment for a first look: every few of the paper's sizes.
+
+    Three seeds by default, so that the critical mass still gets an interval (one run per
+    size gives none).
+    """
     idx = np.unique(np.linspace(0, len(spec.sizes) - 1, n_sizes).round().astype(int))
     return replace(spec, sizes=tuple(spec.sizes[i] for i in idx), seeds=seeds)
+
+
+def member_count(size: float, pool: int) -> int:
+    """Members of a collective of ``size`` (a share of ``pool`` resumes): at least one."""
+    return min(pool, max(1, int(round(size * pool))))
+
+
+def distinct_sizes(spec: ExperimentSpec, train: TextDataset) -> tuple[ExperimentSpec, list[float]]:
+    """``spec`` without sizes whose member count repeats a smaller size's (and those dropped).
+
+    On a small corpus several of the paper's sizes round to the same number of resumes
+    (0.01% and 0.02% of 3,000 are both 1 member): they would be one collective counted
+    twice. The smallest pool among the curves decides (a target class for Strategy 2).
+    """
+    if spec.size_unit == "dataset":
+        pool = len(train)
+    else:
+        pool = int(min(train.labels[:, c.target].sum() for c in spec.curves))
+    kept, dropped, seen = [], [], set()
+    for size in spec.sizes:
+        k = member_count(size, pool)
+        (dropped if k in seen else kept).append(size)
+        seen.add(k)
+    return replace(spec, sizes=tuple(kept)), dropped
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Where an experiment's resumes come from: seed s of a run loads corpus ``seed + s``.
+
+    For the synthetic source the loader's seed draws the resumes themselves; for florex and
+    CSV data it draws the train/test split. Either way every run seed sees its own corpus,
+    so the spread over seeds, and the interval of a critical mass, includes the corpus draw
+    as well as the collective's members and the firm's initialisation.
+    """
+
+    source: str = "synthetic"
+    path: str | None = None
+    options: tuple[tuple[str, object], ...] = ()
+    seed: int = 0
+
+    @classmethod
+    def of(cls, source: str = "synthetic", path: str | Path | None = None, seed: int = 0, **options) -> "Corpus":
+        return cls(source, None if path is None else str(path), tuple(sorted(options.items())), int(seed))
+
+    def data_seed(self, run_seed: int) -> int:
+        return self.seed + int(run_seed)
+
+    def load(self, run_seed: int) -> tuple[TextDataset, TextDataset]:
+        return _load_corpus(self.source, self.path, self.options, self.data_seed(run_seed))
+
+
+@lru_cache(maxsize=1)  # runs are ordered seed by seed, so one corpus in memory suffices
+def _load_corpus(source: str, path: str | None, options: tuple, seed: int) -> tuple[TextDataset, TextDataset]:
+    from acsim.data import load_dataset
+
+    return load_dataset(source, path, seed=seed, **dict(options))
 
 
 @dataclass
@@ -133,8 +200,7 @@ def select_members(train: TextDataset, size: float, unit: str, target: int, seed
     """
     rng = np.random.default_rng([seed, int(round(size * 1e9)), target])
     pool = np.arange(len(train)) if unit == "dataset" else np.flatnonzero(train.labels[:, target])
-    k = max(1, int(round(size * pool.size)))
-    return np.sort(rng.choice(pool, size=min(k, pool.size), replace=False))
+    return np.sort(rng.choice(pool, size=member_count(size, pool.size), replace=False))
 
 
 def run_one(
@@ -146,8 +212,13 @@ def run_one(
     seed: int,
     learner: str = "bow",
     learner_params: dict | None = None,
+    data_seed: int | None = None,
 ) -> RunResult:
-    """One training run: collective → strategy → (label noise) → firm → Section 5 metrics."""
+    """One training run: collective → strategy → (label noise) → firm → Section 5 metrics.
+
+    ``data_seed`` is recorded with the row: the seed the corpus was drawn with (None: a
+    corpus handed in as it is).
+    """
     t0 = time.perf_counter()
     members = select_members(train, size, unit, curve.target, seed)
     data = apply_strategy(train, members, curve.strategy, curve.target, trigger=TRIGGER, spacing=curve.spacing, seed=seed)
@@ -172,6 +243,7 @@ def run_one(
         "alpha": members.size / len(train),
         "class_fraction": members.size / max(1, n_class) if unit == "target-class" else float("nan"),
         "seed": seed,
+        "data_seed": math.nan if data_seed is None else int(data_seed),
         "learner": learner,
         "train_seconds": train_seconds,
         **metrics,
@@ -180,139 +252,90 @@ def run_one(
 
 
 def iter_runs(spec: ExperimentSpec) -> Iterator[tuple[Curve, float, int]]:
-    for curve in spec.curves:
-        for size in spec.sizes:
-            for seed in spec.seeds:
+    """Every (curve, size, seed), seed by seed: all runs of one seed share its corpus."""
+    for seed in spec.seeds:
+        for curve in spec.curves:
+            for size in spec.sizes:
                 yield curve, size, seed
 
 
 def run_experiment(
     spec: ExperimentSpec,
-    train: TextDataset,
-    test: TextDataset,
+    corpus: Corpus | tuple[TextDataset, TextDataset],
     learner: str = "bow",
     learner_params: dict | None = None,
     progress: Callable[[int, int, dict], None] | None = None,
 ) -> pd.DataFrame:
-    """All runs of an experiment, one row each (see :func:`run_one`)."""
+    """All runs of an experiment, one row each (see :func:`run_one`).
+
+    ``corpus`` is a :class:`Corpus` (each seed draws its own: the default) or a fixed
+    ``(train, test)`` pair (then seeds vary only the members and the firm, and intervals
+    leave the corpus draw out).
+    """
     runs = list(iter_runs(spec))
     rows = []
     for i, (curve, size, seed) in enumerate(runs):
-        result = run_one(train, test, curve, size, spec.size_unit, seed, learner, learner_params)
+        if isinstance(corpus, Corpus):
+            (train, test), data_seed = corpus.load(seed), corpus.data_seed(seed)
+        else:
+            (train, test), data_seed = corpus, None
+        result = run_one(train, test, curve, size, spec.size_unit, seed, learner, learner_params, data_seed)
         rows.append(result.row)
         if progress:
             progress(i + 1, len(runs), result.row)
     return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- sigmoid fits
-
-
-def sigmoid(x: np.ndarray, offset: float, slope: float, mid: float) -> np.ndarray:
-    """offset + (1 − offset)·σ(slope·(x − mid)) on x = log10(size): two shape parameters, one offset."""
-    return offset + (1.0 - offset) / (1.0 + np.exp(-slope * (np.asarray(x) - mid)))
-
-
-@dataclass
-class SigmoidFit:
-    offset: float
-    slope: float
-    mid: float
-    critical_mass: float
-    ci_low: float
-    ci_high: float
-    target_success: float
-    n_runs: int
-    params_ok: bool = True
-    note: str = ""
-
-    def __call__(self, size: np.ndarray) -> np.ndarray:
-        return sigmoid(np.log10(size), self.offset, self.slope, self.mid)
-
-
-def _fit_params(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
-    from scipy.optimize import curve_fit
-
-    lo, hi = float(x.min()), float(x.max())
-    try:
-        p, _ = curve_fit(
-            sigmoid, x, y,
-            p0=(max(0.0, float(y.min())), 3.0, 0.5 * (lo + hi)),
-            bounds=([0.0, 0.05, lo - 3.0], [0.999, 60.0, hi + 3.0]),
-            maxfev=20000,
-        )
-    except (RuntimeError, ValueError):
-        return None
-    return float(p[0]), float(p[1]), float(p[2])
-
-
-def _crossing(params: tuple[float, float, float], target: float) -> float:
-    """Size at which the fitted sigmoid reaches ``target`` (0 if it starts above, inf if never)."""
-    b, k, m = params
-    if target <= b:
-        return 0.0
-    return float(10 ** (m - math.log((1.0 - b) / (target - b) - 1.0) / k))
-
-
-def fit_sigmoid(sizes: np.ndarray, success: np.ndarray, target_success: float = 0.9, n_boot: int = 200, seed: int = 0) -> SigmoidFit:
-    """Least-squares sigmoid in log10(size) and the critical mass for ``target_success``.
-
-    The interval is the 5–95% range over ``n_boot`` bootstrap resamples of the runs.
-    """
-    x = np.log10(np.asarray(sizes, dtype=float))
-    y = np.asarray(success, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < 4 or np.unique(x).size < 3:
-        return SigmoidFit(*(float("nan"),) * 6, target_success, int(x.size), False, "too few sizes to fit")
-    params = _fit_params(x, y)
-    if params is None:
-        return SigmoidFit(*(float("nan"),) * 6, target_success, int(x.size), False, "fit did not converge")
-    crit = _crossing(params, target_success)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        i = rng.integers(0, x.size, x.size)
-        if np.unique(x[i]).size < 3:
-            continue
-        p = _fit_params(x[i], y[i])
-        if p is not None:
-            boots.append(_crossing(p, target_success))
-    lo, hi = (np.quantile(boots, [0.05, 0.95]) if boots else (float("nan"), float("nan")))
-    note = "" if crit <= 1 else f"fitted curve stays below {target_success:g} within the sizes tried"
-    return SigmoidFit(params[0], params[1], params[2], crit, float(lo), float(hi), target_success, int(x.size), True, note)
+# --------------------------------------------------------------------------- fits
 
 
 def size_column(spec: ExperimentSpec) -> str:
     return "class_fraction" if spec.size_unit == "target-class" else "alpha"
 
 
-def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 0.9) -> pd.DataFrame:
-    """One row per (curve, metric): sigmoid parameters, critical mass and its interval."""
+def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 0.9, form: str = "plateau") -> pd.DataFrame:
+    """One row per (curve, metric): the fitted curve, the critical mass the runs support, its interval.
+
+    ``form`` is the fitted family (:data:`acsim.fits.FORMS`: ``plateau`` by default, the
+    paper's fixed-asymptote ``paper``); the rule that turns a fit into a reported number
+    is :mod:`acsim.fits`'. ``reported`` is the text to print: a number with its 90%
+    interval, ``not reached (...)`` or ``below the smallest size tried (...)``.
+    """
     col = size_column(spec)
     rows = []
     for key, g in runs.groupby("curve", sort=False):
         for metric in spec.metrics:
-            fit = fit_sigmoid(g[col].to_numpy(), g[metric].to_numpy(), target_success)
-            rows.append({"curve": key, "metric": metric, "size_axis": col, **asdict(fit)})
+            fit = fit_curve(g[col].to_numpy(), g[metric].to_numpy(), target_success, form)
+            rows.append({"curve": key, "metric": metric, "size_axis": col, **asdict(fit), "reported": fit.text})
     return pd.DataFrame(rows)
 
 
 def theory_overlay(spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes: np.ndarray) -> tuple[np.ndarray, str]:
-    """Theorem 1 (feature-label, Δ ≤ 1) or Theorem 3 (feature-only) at the experiment's sizes.
+    """Theorem 1 (feature-label) or Theorem 3 (feature-only) for ``curve`` at the experiment's sizes.
 
-    ξ is the 95% upper confidence bound on how often the trigger occurs in the base
-    training data; for Theorem 3, p is the base rate of y* (a generous stand-in for the
-    positivity constant, whose true value on resumes is near 0, making the bound vacuous).
-    Sizes are converted to α, the share of all training data.
+    Drawn only with parameters that keep it a bound for a Bayes-optimal firm (ε = 0):
+    ξ is the one-sided 95% Clopper–Pearson upper bound of the trigger's frequency in the
+    base training data (k of n resumes; with k = 0 it is ≈ 3/n, set by the corpus size,
+    and the legend says so); Δ = 1, the largest suboptimality gap, valid whatever the true
+    Δ; for Theorem 3 the positivity p = min_x P0(y*|x) is estimated as the minimum
+    over training resumes of 2-fold cross-fitted bow probabilities of y* (on resumes
+    it is ≈ 0, and the legend says the bound is then vacuous). Sizes are converted to
+    α, the share of all training data, with this curve's own class frequency.
     """
+    from acsim.strategies import crossfit_scores, estimate_positivity, has_trigger
+
+    k = int(np.count_nonzero(has_trigger(train.texts, TRIGGER)))
     xi = estimate_xi(train.texts, TRIGGER, method="upper")
     freq = float(train.labels[:, curve.target].mean())
     alpha = np.asarray(sizes) * (freq if spec.size_unit == "target-class" else 1.0)
     alpha = np.clip(alpha, 1e-12, 1.0)
+    xi_text = f"ξ̂={xi:.2g}: 95% upper bound, trigger in {k} of {len(train):,} resumes"
     if curve.strategy == Strategy.FEATURE_LABEL.value:
-        return np.clip(theory.feature_label_success_bound(alpha, xi, 1.0), 0, 1), f"Thm 1 bound (ξ̂={xi:.2g}, Δ=1)"
-    return np.clip(theory.feature_only_success_bound(alpha, xi, freq), 0, 1), f"Thm 3 bound (ξ̂={xi:.2g}, p=freq(y*)={freq:.2f})"
+        return np.clip(theory.feature_label_success_bound(alpha, xi, 1.0), 0, 1), f"Thm 1 bound, ε=0, Δ=1 ({xi_text})"
+    p = max(estimate_positivity(crossfit_scores(train, folds=2, seed=0), curve.target, quantile=0.0), 1e-12)
+    bound = np.clip(theory.feature_only_success_bound(alpha, xi, min(p, 1.0)), 0, 1)
+    vacuous = "; vacuous at every size drawn" if not np.any(bound > 0) else ""
+    return bound, f"Thm 3 bound y*={curve.target}, ε=0 (p̂=min P̂0(y*|x)={p:.1g}; {xi_text}){vacuous}"
 
 
 def write_outputs(spec: ExperimentSpec, runs: pd.DataFrame, fits: pd.DataFrame, train: TextDataset, out_dir: Path, meta: dict) -> dict[str, Path]:
@@ -353,13 +376,14 @@ def _jsonable(obj):
 EXPERIMENT_NAMES = tuple(paper_experiments())
 
 __all__ = [
+    "Corpus",
     "Curve",
     "ExperimentSpec",
+    "distinct_sizes",
     "paper_experiments",
     "quick",
     "run_one",
     "run_experiment",
-    "fit_sigmoid",
     "summarize",
     "write_outputs",
     "EXPERIMENT_NAMES",

@@ -332,9 +332,10 @@ def model_figures(rounds: pd.DataFrame, out: Path) -> dict[str, Path]:
 def _s_alpha_figure(rounds: pd.DataFrame, labels: dict, colors: dict, path: Path) -> None:
     """S(α) of every round, one sigmoid fitted to all of them (the firm's curve is shared by the
     sweep points unless the sweep changes the firm), and for each join threshold S* = c/(1 − γ)
-    in the batch its critical mass on the fit and the population's α_crit as the model computed
-    it on its own S-curve (Section 6; for heterogeneous workers, the min-cost recruitment plan's)."""
-    from acsim.experiments import fit_sigmoid, sigmoid
+    in the batch the fit's critical mass (where the fitted curve reaches S*, only where the rounds
+    support it: :mod:`acsim.fits`) and the planning curve's α_crit as the model computed it
+    (Section 6; for heterogeneous workers, the min-cost recruitment plan's)."""
+    from acsim.fits import fit_curve
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.5, 4.8), constrained_layout=True)
@@ -355,22 +356,24 @@ def _s_alpha_figure(rounds: pd.DataFrame, labels: dict, colors: dict, path: Path
         lo, hi = float(pos["alpha"].min()), float(pos["alpha"].max())
         grid = np.geomspace(lo, hi, 200) if hi > lo else np.array([lo])
         x, y = pos["alpha"].to_numpy(), pos["S"].to_numpy()
-        fit = fit_sigmoid(x, y, target_success=0.5, n_boot=0)
+        fit = fit_curve(x, y, target_success=0.5, n_boot=0)
         if fit.params_ok:
-            ax.plot(grid, sigmoid(np.log10(grid), fit.offset, fit.slope, fit.mid), "k-", lw=1.5,
-                    label=f"fitted sigmoid in log α (offset {fit.offset:.2f})")
+            ax.plot(grid, fit(grid), "k-", lw=1.5, label=f"fitted sigmoid in log α (plateau {fit.top:.2f})")
         else:
             note.append(f"no sigmoid fit ({fit.note})")
         for k, (t, g) in enumerate(shown):
             style = dict(color=f"C{(k + 3) % 10}", lw=1.1)
             ax.axhline(t, ls=":", **style, label=f"join threshold S* = c/(1 − γ) = {t:.3g}")
             if fit.params_ok:
-                crit = fit_sigmoid(x, y, target_success=t, n_boot=0).critical_mass
-                if 0 < crit <= 1:
-                    ax.axvline(crit, ls="-.", **style, label=f"  critical mass on the fit: α = {crit:.3g}")
+                at = fit_curve(x, y, target_success=t, n_boot=0)
+                if at.status == "reached":
+                    ax.axvline(at.critical_mass, ls="-.", **style, label=f"  fit's critical mass (S = S*): α = {at.critical_mass:.3g}")
+                else:
+                    ax.plot([], [], ls="-.", **style, label=f"  fit's critical mass: {at.text}")
             ac = g["alpha_crit"].replace([np.inf, -np.inf], np.nan).dropna()
             if len(ac) and 0 < float(ac.median()) <= 1:
-                ax.axvline(float(ac.median()), ls="--", **style, label=f"  α_crit of the population (model) = {float(ac.median()):.3g}")
+                ax.axvline(float(ac.median()), ls="--", **style,
+                           label=f"  planning curve's α_crit (model, median over runs) = {float(ac.median()):.3g}")
         if len(thresholds) > len(shown) + len(never):
             note.append(f"{len(thresholds) - len(shown) - len(never)} more thresholds not drawn")
         ax.set_xscale("log" if hi > lo else "linear")
@@ -407,14 +410,14 @@ def _experiment_fits(loaded: Any, summary: pd.DataFrame) -> pd.DataFrame:
     for i, sc in enumerate(loaded.resolved):
         spec, e = _experiment_spec(sc)
         g = summary[summary["point_index"] == i]
-        f = X.summarize(spec, g, e.target_success)
+        f = X.summarize(spec, g, e.target_success, e.fit)
         f.insert(0, "point_index", i)
         parts.append(f)
     return pd.concat(parts, ignore_index=True)
 
 
 def _experiment_figures(loaded: Any, summary: pd.DataFrame, fits: pd.DataFrame, out: Path) -> dict[str, Path]:
-    from acsim.batch import _experiment_data
+    from acsim.batch import _experiment_data, experiment_data_params
     from acsim.plots import experiment_figure
     from acsim.scenario import expand
 
@@ -422,7 +425,7 @@ def _experiment_figures(loaded: Any, summary: pd.DataFrame, fits: pd.DataFrame, 
     for i, sc in enumerate(loaded.resolved):
         spec, _ = _experiment_spec(sc)
         runs = expand(sc, loaded.base_dir)
-        train, _test = _experiment_data(json.dumps(runs[0][1]["data"], sort_keys=True))
+        train, _test = _experiment_data(json.dumps(experiment_data_params(runs[0][1]["data"], runs[0][2]), sort_keys=True))
         g = summary[summary["point_index"] == i]
         f = fits[fits["point_index"] == i]
         name = f"{spec.name}.png" if len(loaded.resolved) == 1 else f"{spec.name}_point{i:03d}.png"

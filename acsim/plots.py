@@ -93,20 +93,25 @@ def figure_7_axes(ax, curve, c: float, gamma: float) -> None:
 
 
 def experiment_figure(spec, runs, fits, train, path: Path) -> None:
-    """Figures 2–6: one dot per run, the best-fit sigmoid per curve, the theory bound dashed.
+    """Figures 2–6: one dot per run, the fitted curve per line, the theory bound dashed.
 
     Rows are the success metrics (inclusion in the predicted set, top-1), columns the
     strategies; colours are the curves (target class, epochs, spacing or label noise).
+    A curve's legend entry carries its reported critical mass (:mod:`acsim.fits`: a
+    number only where the runs support it), and a dotted line marks it. The bound is
+    drawn once per target class (:func:`acsim.experiments.theory_overlay`).
     """
     from acsim.experiments import size_column, theory_overlay
 
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
     nrow, ncol = len(spec.metrics), len(strategies)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(max(7.5, 5.5 * ncol), 3.6 * nrow), squeeze=False)
-    grid = np.geomspace(min(spec.sizes), max(spec.sizes), 200)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(8.5, 6.5 * ncol), 4.0 * nrow), squeeze=False)
+    sizes = runs[col][runs[col] > 0]
+    grid = np.geomspace(float(sizes.min()), float(sizes.max()), 200)  # the sizes tried, as members/pool
     for j, strategy in enumerate(strategies):
         curves = [c for c in spec.curves if c.strategy == strategy]
+        overlays = {c.target: theory_overlay(spec, train, c, grid) for c in curves}
         for i, metric in enumerate(spec.metrics):
             ax = axes[i, j]
             for k, curve in enumerate(curves):
@@ -115,25 +120,31 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
                 label = _curve_label(spec, curve)
                 ax.scatter(g[col], g[metric], s=12, color=color, alpha=0.6)
                 f = fits[(fits["curve"] == curve.key) & (fits["metric"] == metric)]
-                if len(f) and bool(f["params_ok"].iloc[0]):
-                    r = f.iloc[0]
-                    from acsim.experiments import sigmoid
+                if not len(f):
+                    continue
+                r = f.iloc[0]
+                text = f"{label}: {r['reported']}"
+                if bool(r["params_ok"]):
+                    from acsim.fits import plateau_sigmoid
 
-                    ax.plot(grid, sigmoid(np.log10(grid), r["offset"], r["slope"], r["mid"]), color=color, label=label)
-                    if 0 < r["critical_mass"] <= max(spec.sizes):
-                        ax.axvline(r["critical_mass"], color=color, lw=0.8, ls=":")
+                    ax.plot(grid, plateau_sigmoid(np.log10(grid), r["offset"], r["top"], r["slope"], r["mid"]),
+                            color=color, label=text)
                 else:
-                    ax.plot([], [], color=color, label=label + " (no fit)")
-            bound, bound_label = theory_overlay(spec, train, curves[0], grid)
-            ax.plot(grid, bound, "k--", lw=1, label=bound_label)
+                    ax.plot([], [], color=color, label=text)
+                if r["status"] == "reached":
+                    ax.axvline(r["critical_mass"], color=color, lw=0.8, ls=":")
+            for n, (target, (bound, bound_label)) in enumerate(overlays.items()):
+                ax.plot(grid, bound, color="k", ls=("--", "-.", ":")[n % 3], lw=1, label=bound_label)
+            ax.axhline(float(fits["target_success"].iloc[0]), color="grey", lw=0.6)
             ax.set_xscale("log")
             ax.set_ylim(-0.03, 1.03)
             ax.grid(alpha=0.3)
             unit = "share of target-class resumes" if col == "class_fraction" else "collective size α (share of training data)"
             ax.set_xlabel(unit)
             ax.set_ylabel(metric.replace("_", " "))
-            ax.set_title(f"{strategy}: {metric.replace('success_', '')}", fontsize=10)
-            ax.legend(fontsize=7, loc="lower right")
+            ax.set_title(f"{strategy}: {metric.replace('success_', '')}; critical mass for S = "
+                         f"{float(fits['target_success'].iloc[0]):g} (fit's, 90% interval over seeds)", fontsize=9)
+            ax.legend(fontsize=6, loc="upper left")
     fig.suptitle(f"{spec.name}: {spec.title} ({runs['learner'].iloc[0]} firm)", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")

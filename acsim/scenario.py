@@ -44,7 +44,8 @@ Sections and fields (defaults in brackets)::
                   target_alpha [α_crit, in [0, 1]]; stop [target | sustained]
     [data]        source [synthetic | florex | csv]; path; n_train; n_test; seed; [data.options]
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
-                  target_success [0.9, in (0, 1)]
+                  target_success [0.9, in (0, 1)]; fit [plateau | paper]
+                  (run seed s draws its corpus, or split, with data.seed + s)
     [sweep]       mode [grid | zip]; then dotted parameter paths with a list of values, or
                   {linspace = [lo, hi, n]}, {geomspace = [lo, hi, n]}, {range = [start, stop, step]}
     [variants.NAME]  dotted parameter paths with one value each (e.g. the GPU variant),
@@ -91,7 +92,7 @@ __all__ = [
 ]
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-RUN_SCHEMA = "acsim-run-1"  # part of every run id: bump when a run's meaning changes
+RUN_SCHEMA = "acsim-run-2"  # 2: experiment seeds draw their own corpus; the principal probes trained firms  # part of every run id: bump when a run's meaning changes
 
 
 class ScenarioError(ValueError):
@@ -334,6 +335,7 @@ class Experiment(_Strict):
     epochs: Annotated[int, Range(1, 1000)] = 5
     sizes: Annotated[int, Range(2, 1000)] = 20
     target_success: Annotated[float, Range(0.0, 1.0, lo_open=True, hi_open=True)] = 0.9
+    fit: Literal["plateau", "paper"] = "plateau"
 
 
 def _seeds(v: Any) -> Any:

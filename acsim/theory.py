@@ -238,8 +238,8 @@ def gradient_control_success_bound(
     S_T(α) ≥ −(1 − ηC(α))^T · ‖θ0 − θ*‖,
 
     where C(α) = α·c and c is the smallest redirecting strength ξ(θ) on the segment from
-    θ0 to θ* (App. B.7). Domains: T ≥ 0 (integer steps), η > 0, C > 0 with ηC ≤ 1 (the
-    strategy's ξ < 1/(αη) makes each step a contraction), ‖θ0 − θ*‖ ≥ 0.
+    θ0 to θ* (App. B.7). Domains: T ≥ 0 (integer steps), η > 0, C > 0 with ηC < 1 (the
+    strategy's ξ < 1/(αη) makes each step a strict contraction; the paper needs ηC < 1), ‖θ0 − θ*‖ ≥ 0.
     """
     t = check("T", T, 0.0)
     fractional = np.ravel(t)[np.ravel(t) != np.floor(np.ravel(t))]
@@ -249,7 +249,7 @@ def gradient_control_success_bound(
     c = check("C", C, 0.0, lo_open=True)
     d = check("dist0", dist0, 0.0)
     rate = e * c
-    check("eta*C", rate, 0.0, 1.0, lo_open=True)
+    check("eta*C", rate, 0.0, 1.0, lo_open=True, hi_open=True)
     return scalar_or_array(-((1.0 - rate) ** t) * d)
 
 

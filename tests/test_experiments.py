@@ -1,4 +1,4 @@
-"""The resume experiments: sigmoid fits, run bookkeeping, and a tiny end-to-end figure."""
+"""The resume experiments: run bookkeeping, corpora per seed, and a tiny end-to-end figure (fits: test_fits.py)."""
 
 import json
 import os
@@ -10,23 +10,6 @@ import pandas as pd
 import pytest
 
 from acsim import experiments as X
-
-
-def test_sigmoid_fit_recovers_known_curve_and_critical_mass():
-    rng = np.random.default_rng(0)
-    sizes = np.repeat(np.geomspace(1e-4, 1e-1, 12), 3)
-    true = (0.05, 4.0, np.log10(3e-3))
-    y = X.sigmoid(np.log10(sizes), *true) + rng.normal(0, 0.02, sizes.size)
-    fit = X.fit_sigmoid(sizes, y, target_success=0.9)
-    assert fit.params_ok
-    expected = 10 ** (true[2] - np.log((1 - true[0]) / (0.9 - true[0]) - 1) / true[1])
-    assert fit.critical_mass == pytest.approx(expected, rel=0.15)
-    assert fit.ci_low <= fit.critical_mass <= fit.ci_high
-
-
-def test_sigmoid_fit_reports_failure_instead_of_inventing_numbers():
-    fit = X.fit_sigmoid(np.array([0.1, 0.2]), np.array([0.3, 0.4]))
-    assert not fit.params_ok and "too few" in fit.note and np.isnan(fit.critical_mass)
 
 
 def test_members_are_seeded_and_respect_the_unit():
@@ -55,11 +38,16 @@ def test_paper_experiments_cover_figures_2_to_6():
 def test_experiment_command_end_to_end(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "acsim", "experiment", "fig2", "--quick", "--n-train", "1500", "--n-test", "400",
-           "--sizes", "5", "--out", str(tmp_path)]
+           "--sizes", "5", "--seeds", "2", "--out", str(tmp_path)]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     runs = pd.read_parquet(tmp_path / "fig2" / "runs.parquet")
-    assert len(runs) == 5 and set(runs["learner"]) == {"bow"}
+    assert set(runs["learner"]) == {"bow"} and sorted(set(runs["data_seed"])) == [0, 1]
+    # every size tried is its own collective: no two sizes round to one member count
+    for _, g in runs.groupby("seed"):
+        assert g["n_members"].is_unique and len(g) >= 3
+    assert "sizes dropped" in r.stdout  # 0.01% and 0.03% of 1,500 are both 1 member: said, not hidden
+    assert "The full run (without --quick)" in r.stdout
     # the collective's control grows with its size: the largest beats the smallest clearly
     small, large = runs.sort_values("alpha")["success_inclusion"].iloc[[0, -1]]
     assert large > small + 0.2
@@ -69,6 +57,33 @@ def test_experiment_command_end_to_end(tmp_path):
     assert (tmp_path / "fig2" / "fig2.png").read_bytes()[:4] == b"\x89PNG"
     fits = pd.read_csv(tmp_path / "fig2" / "fits.csv")
     assert set(fits["metric"]) == {"success_inclusion", "success_top1"}
+    for _, f in fits.iterrows():  # a number only inside the sizes tried, else the words say why
+        if f["status"] == "reached":
+            assert runs["alpha"].min() <= f["critical_mass"] <= runs["alpha"].max()
+            assert f"{f['critical_mass']:.3g}" in r.stdout
+        else:
+            assert np.isnan(f["critical_mass"]) and f["reported"].split(" (")[0] in r.stdout
+
+
+def test_each_seed_draws_its_own_corpus_and_collective():
+    from acsim.data import synthetic_resumes
+
+    corpus = X.Corpus.of("synthetic", n_train=300, n_test=60, seed=5)
+    (a, _), (b, _) = corpus.load(0), corpus.load(1)
+    assert a.texts != b.texts and corpus.data_seed(1) == 6
+    assert corpus.load(1)[0].texts == synthetic_resumes(n_train=300, n_test=60, seed=6)[0].texts
+    spec = X.quick(X.paper_experiments()["fig2"], n_sizes=3, seeds=(0, 1))
+    order = [seed for _, _, seed in X.iter_runs(spec)]
+    assert order == sorted(order)  # seed by seed: one corpus in memory at a time
+
+
+def test_sizes_that_round_to_one_member_count_are_dropped_and_reported():
+    from acsim.data import synthetic_resumes
+
+    train, _ = synthetic_resumes(n_train=1000, n_test=10, seed=0)
+    spec, dropped = X.distinct_sizes(X.paper_experiments()["fig2"], train)
+    counts = [X.member_count(s, len(train)) for s in spec.sizes]
+    assert len(set(counts)) == len(counts) and dropped and len(spec.sizes) + len(dropped) == 20
 
 
 def test_experiment_command_rejects_unknown_names(tmp_path):

@@ -116,7 +116,8 @@ def test_broadcasting_and_float_out():
         (lambda: T.erasure_critical_mass(0.0, 0.1), "target", "(0, 1)"),
         (lambda: T.gradient_neutralizing_success_bound(0.5, 1.0, 1.0, 0.0), "mu", "(0, inf)"),
         (lambda: T.gradient_control_success_bound(2.5, 0.1, 1.0, 1.0), "T", "whole number"),
-        (lambda: T.gradient_control_success_bound(2, 2.0, 1.0, 1.0), "eta*C", "(0, 1]"),
+        (lambda: T.gradient_control_success_bound(2, 2.0, 1.0, 1.0), "eta*C", "(0, 1)"),
+        (lambda: T.gradient_control_success_bound(2, 1.0, 1.0, 1.0), "eta*C", "(0, 1)"),  # ηC = 1: no contraction
         (lambda: T.feature_label_success_bound(np.nan, 0.1, 1.0), "alpha", "(0, 1]"),
     ],
 )

@@ -145,3 +145,66 @@ def test_investment_with_explicit_never_alpha_crit_is_inf():
     assert E.principal_investment(linear, 0.2, 0.5, alpha_crit=np.inf) == np.inf
     with pytest.raises(ValueError, match="alpha_crit must be in"):
         E.principal_investment(linear, 0.2, 0.5, alpha_crit=1.5)
+
+
+def _quad_investment(S, c, g, ac):
+    """B by adaptive quadrature in log α (the curves change on the scale of α itself)."""
+    from scipy.integrate import quad
+
+    def f(u):
+        a = np.exp(u)
+        return max(0.0, c - (1 - g) * float(np.clip(S(np.array([a])), 0, 1)[0])) * a
+
+    lo = 1e-14
+    v, _ = quad(f, np.log(lo), np.log(ac), limit=2000, epsabs=0, epsrel=1e-11)
+    return v + c * lo  # below 1e-14 the shortfall is c
+
+
+@pytest.mark.parametrize("theorem", ["thm1", "thm3", "thm5"])
+@pytest.mark.parametrize("x", [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.5])
+def test_investment_is_exact_on_steep_bound_curves(theorem, x):
+    # B(α_crit) on the Theorem 1/3/5 curves: a uniform 4,097-point grid was 35-44% low at ξ = 1e-4
+    S = {"thm1": lambda a: T.feature_label_success_bound(a, x, 1.0),
+         "thm3": lambda a: T.feature_only_success_bound(a, x, 0.6),
+         "thm5": lambda a: T.erasure_success_bound(a, x, 0.0)}[theorem]
+    checked = 0
+    for c, g in [(0.2, 0.5), (0.1, 0.5), (0.05, 0.0), (0.01, 0.9)]:
+        ac = E.critical_mass(S, c, g)
+        if not np.isfinite(ac):
+            continue
+        assert E.principal_investment(S, c, g) == pytest.approx(_quad_investment(S, c, g, ac), rel=1e-3)
+        checked += 1
+    assert checked >= 2
+
+
+def test_the_issue_case_xi_1e4():
+    S = lambda a: T.feature_label_success_bound(a, 1e-4, 1.0)  # noqa: E731
+    b = E.principal_investment(S, 0.2, 0.5)
+    assert b == pytest.approx(2.554e-5, rel=2e-3)  # the issue's fine quadrature; the old grid gave 1.666e-5
+
+
+def test_investment_is_exact_on_sampled_curves():
+    # piecewise-linear samples: the integral of the interpolant, checked against quadrature of np.interp
+    from scipy.integrate import quad
+
+    rng = np.random.default_rng(3)
+    alpha = np.r_[0.0, np.sort(rng.uniform(0, 1, 30)), 1.0]
+    s = np.maximum.accumulate(rng.uniform(0, 1, alpha.size))
+    for c, g in [(0.2, 0.5), (0.05, 0.2)]:
+        ac = E.critical_mass((alpha, s), c, g)
+        ref, _ = quad(lambda a: max(0.0, c - (1 - g) * np.interp(a, alpha, s)), 0, ac, points=alpha[alpha < ac], limit=500)
+        assert E.principal_investment((alpha, s), c, g) == pytest.approx(ref, rel=1e-6)
+
+
+def test_the_model_reports_what_its_principal_spends_at_xi_1e4():
+    from acsim.model import CollectiveActionModel, ModelParams
+
+    m = CollectiveActionModel(ModelParams(n_workers=400_000, firm="theory", theory_params={"xi": 1e-4},
+                                          cost_params={"value": 0.2}, gamma_params={"value": 0.5},
+                                          principal="cheapest", seed=1, worker_agents=0))
+    last = m.run(3).iloc[-1]
+    assert last["principal_status"] == "reached" and last["alpha_end"] == 1.0
+    # the recruits are paid one at a time, a left Riemann sum of Figure 7's area: it exceeds
+    # N·B by about c/2 (the first recruit pays c in full); within 1%
+    assert last["spend_total"] == pytest.approx(last["B_crit_total"], rel=0.01)
+    assert 0 < last["spend_total"] - last["B_crit_total"] < 0.2 / 2 + 0.02

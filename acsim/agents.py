@@ -410,6 +410,11 @@ class _TextEngine:
         self._curve: SuccessCurve | None = None
         self._bound_key: tuple | None = None
         self._refresh_bound()
+        # What is known of this firm's S(α): (α, top-1, inclusion) from the principal's
+        # probes and from every measured round (the principal plans on observed_curve).
+        self.samples: list[tuple[float, float, float]] = []
+        self.probed = False
+        self._observed: tuple[int, str, SuccessCurve] | None = None
 
     def _refresh_bound(self) -> None:
         defaults = {"xi": self.xi_hat, "delta": 1.0, "eps": 0.0, "p": self.p_hat}
@@ -451,8 +456,42 @@ class _TextEngine:
         m = evaluate(self.learner, self.test, r["target"], trigger=r["trigger"], spacing=r["spacing"])
         return self.rival_alpha, float(m["success_top1"]), float(m["success_inclusion"])
 
+    def probe(self, counts: np.ndarray, rng: np.random.Generator) -> None:
+        """Retrain the firm's learner offline with collectives of ``counts`` members (random
+        workers, the strategy applied as in :meth:`retrain`) and record the success of each.
+
+        This is what a principal who knows the platform's data and the firm's algorithm can
+        do before investing: measure S(α) at a few sizes instead of trusting a bound that
+        holds only for a Bayes-optimal firm (Theorem 1's ε = 0).
+        """
+        n = self.base.labels.shape[0]
+        for k in np.asarray(counts, dtype=int):
+            member = np.zeros(n, dtype=bool)
+            member[rng.choice(n, size=int(k), replace=False)] = True
+            data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
+            learner = make_learner(self.kind, **{"seed": int(rng.integers(2**31 - 1)), **self.learner_params})
+            learner.fit(data)
+            r = evaluate(learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
+            self.samples.append((int(k) / n, float(r["success_top1"]), float(r["success_inclusion"])))
+        self.probed = True
+
+    def observed_curve(self, metric: str) -> SuccessCurve:
+        """S(α) from the probes and the measured rounds (mean per size, linear in between).
+
+        A new object only when a sample was added, so the principal's assessment is
+        recomputed exactly when its knowledge changed.
+        """
+        key = (len(self.samples), metric)
+        if self._observed is None or self._observed[:2] != key:
+            a = np.array([x[0] for x in self.samples])
+            s = np.array([x[1] if metric == "top1" else x[2] for x in self.samples])
+            curve = SuccessCurve.from_samples(a, s, label=f"probed:{self.kind}")
+            self._observed = (*key, curve)
+        return self._observed[2]
+
     def measure(self) -> Measurement:
         r = evaluate(self.learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
+        self.samples.append((self.alpha, float(r["success_top1"]), float(r["success_inclusion"])))
         if self.strategy is Strategy.FEATURE_ONLY and "p" not in self.theory_given:
             # p of Theorem 3 from this round's firm on clean held-out resumes (1% quantile).
             scores = self.learner.predict_scores(list(self.test.texts))
@@ -464,11 +503,9 @@ class _TextEngine:
         )
 
     def success_curve(self) -> SuccessCurve:
-        # A trained firm has no known S(α); the principal plans on the theory bound
-        # (Corollaries 2/4 answer "how large must α be"). The bound is a guarantee for
-        # an ε-suboptimal firm: against an under-trained firm with the default ε = 0 it
-        # is optimistic, the principal stops too early and the collective may unravel;
-        # set theory_params["eps"] to plan for a weaker firm.
+        # A trained firm has no known S(α). Without probes or measurements the best
+        # statement is the theory bound (Corollaries 2/4), a guarantee only for an
+        # ε-suboptimal firm; the model's principal plans on observed_curve instead.
         return self.bound_curve()
 
     def bound_curve(self) -> SuccessCurve:
@@ -491,6 +528,7 @@ class Firm(mesa.Agent):
         self.kind: str = engine.kind
         self.source: str = engine.source
         self.last: Measurement | None = None
+        self.trained: bool = engine.source.startswith("trained:")  # S is measured, no curve is known
         self.rival_last: tuple[float, float, float] | None = None
         self._bound_curve: SuccessCurve | None = None
 
@@ -632,6 +670,12 @@ class Principal(mesa.Agent):
         self.recruits_round = 0
         self.status = "off" if policy == "none" else "investing"
         self.assessment: Assessment | None = None
+        # With a trained firm the curve is an estimate: the principal holds its recruits
+        # until a measured round at the current size shows that they stay (verify), and
+        # after it stops it keeps watching: "reached" only while the collective holds.
+        self.verify = bool(getattr(model.firm, "trained", False))
+        self.stop_size: int | None = None  # members when it stopped ("reached"/"sustained")
+        self._held_status = ""
 
     # -- economics -----------------------------------------------------------------
     def assess(self, curve: SuccessCurve) -> Assessment:
@@ -697,12 +741,47 @@ class Principal(mesa.Agent):
         return self.budget - self.spent_total
 
     # -- stage 4 -------------------------------------------------------------------
+    def holds(self) -> bool:
+        """Would the collective keep its size on the last measured success, contracts ended?
+
+        Stage 3's rule applied once to every worker with the success the firm measured
+        when it retrained on exactly the current members (no other measurement counts):
+        at least as many want to be members as are now. Used to verify a target reached
+        on an estimated curve (trained firms).
+        """
+        pop, model = self.model.population, self.model
+        m = int(np.count_nonzero(pop.member))
+        if not self._measured_at(m) or m == 0:
+            return False
+        s = model.public_success(model.firm.last)
+        want = pop.stake * model.beliefs.project(s, pop.member) - pop.cost > 0.0
+        nxt = want if model.params.allow_leave else (pop.member | want)
+        return int(np.count_nonzero(nxt)) >= m
+
+    def _measured_at(self, m: int) -> bool:
+        last = self.model.firm.last
+        return last is not None and int(round(last.alpha * self.model.population.n)) == m
+
     def step(self) -> None:
         self.assess(self.model.principal_curve())
         self.invest()
+        self.watch()
+
+    def watch(self) -> None:
+        """After stopping: "reached"/"sustained" only while the collective is at least the
+        size it stopped at; below it the status is "unravelled" (and back if it regrows)."""
+        if self.stop_size is None:
+            return
+        m = int(np.count_nonzero(self.model.population.member))
+        if self.status in ("reached", "sustained") and m < self.stop_size:
+            self._held_status, self.status = self.status, "unravelled"
+        elif self.status == "unravelled" and m >= self.stop_size:
+            self.status = self._held_status
 
     def _stop(self, status: str) -> None:
         self.status = status
+        if status in ("reached", "sustained"):
+            self.stop_size = int(np.count_nonzero(self.model.population.member))
         self.model.population.committed[:] = False  # contracts end with the campaign
 
     def _order(self, cand: np.ndarray, need: int, s_now: float) -> np.ndarray:
@@ -731,7 +810,13 @@ class Principal(mesa.Agent):
             self._stop("hopeless")
             return
         m = int(np.count_nonzero(pop.member))
-        if m >= target and not self._keep_going(m):
+        if m >= target and self.verify and not self.holds():
+            if not self._measured_at(m):
+                return  # hold the contracts until the firm has retrained on these members
+            # Measured at this size, and members would leave: the estimate was optimistic
+            # (that measurement is in the curve now); raise the target and recruit on.
+            self.raised_to = min(n, max(target, m) + (self.recruits_per_round or max(1, math.ceil(n / 100))))
+        elif m >= target and not self._keep_going(m):
             return
         target = self.target_size  # type: ignore[assignment]
         left = self.budget_left
@@ -761,7 +846,7 @@ class Principal(mesa.Agent):
         self.spent_total += self.spend_round
         if afford < need:
             self._stop("exhausted")
-        elif m + afford >= target and self.stop == "target":
+        elif m + afford >= target and self.stop == "target" and not self.verify:
             self._stop("reached")
 
     def _keep_going(self, m: int) -> bool:

@@ -367,29 +367,33 @@ def _print_run_summary(loaded, out: Path) -> None:
     sweep_cols = [c for c in summary.columns if "." in c]
     table = Table(title=f"{loaded.name}: one row per sweep point (means over seeds)")
     if loaded.scenario.kind == "experiment":
-        table.title = f"{loaded.name}: sigmoid fits and critical masses (fits.csv)"
+        table.title = f"{loaded.name}: critical masses the runs support (fits.csv; 90% interval over seeds)"
         fits = pd.read_csv(out / "fits.csv")
-        for col in ("point", "curve", "metric", "critical mass", "90% interval"):
+        for col in ("point", "curve", "metric", "critical mass [90% interval]"):
             table.add_column(col)
         for _, r in fits.iterrows():
-            crit = "no fit" if not r["params_ok"] else (f"{r['critical_mass']:.3g}" if r["critical_mass"] <= 1 else "> 1")
-            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), crit, f"[{r['ci_low']:.3g}, {r['ci_high']:.3g}]")
+            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), str(r["reported"]))
         console.print(table)
         return
     rival = "rival_alpha_final" in summary and summary["rival_alpha_final"].notna().any()
     rival_cols = ("rival α start", "rival α final") if rival else ()
-    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", *rival_cols, "spend", "N·B(α_crit)"):
+    principal = (summary["principal_status"] != "off").any()
+    principal_cols = ("principal at the end",) if principal else ()
+    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", *rival_cols, *principal_cols,
+                "spend", "N·B(α_crit)"):
         table.add_column(col, justify="right")
     groups = list(summary.groupby("point_index", sort=True))
     for i, (pi, g) in enumerate(groups):
         if i == 20 and len(groups) > 21:
-            table.add_row("…", *[""] * (len(sweep_cols) + 6 + len(rival_cols)))
+            table.add_row("…", *[""] * (len(sweep_cols) + 6 + len(rival_cols) + len(principal_cols)))
             break
         outcomes = ", ".join(f"{k} {v}" for k, v in g["outcome"].value_counts().items())
         rival_cells = (f"{g['rival_alpha_initial'].mean():.3g}", f"{g['rival_alpha_final'].mean():.3g}") if rival else ()
+        principal_cells = (", ".join(f"{k} {v}" for k, v in g["principal_status"].value_counts().items()),) if principal else ()
         table.add_row(
             str(pi), *(str(g[c].iloc[0]) if not isinstance(g[c].iloc[0], float) else f"{g[c].iloc[0]:.4g}" for c in sweep_cols),
             str(len(g)), f"{g['alpha_initial'].mean():.3g}", f"{g['alpha_final'].mean():.3g}", outcomes, *rival_cells,
+            *principal_cells,
             f"{g['spend_total'].mean():.4g}", f"{g['B_crit_total'].mean():.4g}",
         )
     console.print(table)
@@ -456,15 +460,17 @@ def investment(
     out.mkdir(parents=True, exist_ok=True)
 
     view = Table(title=f"Investment threshold study: {len(costs)} costs × {len(gammas)} free-ride shares (N = {n_workers:,})")
-    for col in ("curve", "self-sustaining", "organic (α_crit = 0)", "α_crit (min / median / max)", "B(α_crit) per worker (min / median / max)"):
+    for col in ("curve", "self-sustaining", "organic (α_crit = 0)", "no number, and why", "α_crit (min / median / max)",
+                "B(α_crit) per worker (min / median / max)"):
         view.add_column(col)
     for _, g in table.groupby("curve_index", sort=True):
         fin = g[g["self_sustaining"] & ~g["organic"]]
         ac = fin["alpha_crit"].to_numpy()
         b = fin["B_crit"].to_numpy()
         rng = (lambda v: f"{v.min():.3g} / {np.median(v):.3g} / {v.max():.3g}" if v.size else "–")  # noqa: E731
+        why = g["status"][~g["self_sustaining"]].value_counts()
         view.add_row(str(g["curve"].iloc[0]), f"{g['self_sustaining'].mean():.0%} of grid", f"{g['organic'].mean():.0%}",
-                     rng(ac), rng(b))
+                     "; ".join(f"{k}: {v / len(g):.0%}" for k, v in why.items()) or "–", rng(ac), rng(b))
     console.print(view)
     written = [out / "investment.parquet", out / "investment.csv"]
     table.to_parquet(written[0], index=False)

@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 CURVE_KINDS = ("bound", "sigmoid", "empirical")
+STATUSES = ("never individually rational", "not reached within the sizes tried", "never self-sustaining on this curve",
+            "organic", "self-sustaining")
 _STRATEGIES = ("feature-label", "feature-only", "erasure")
 
 
@@ -185,7 +187,8 @@ def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
     """An empirical S-curve from a finished batch (``acsim run`` output folder).
 
     Model batches: every round's (α_t, S_t) from ``rounds.parquet``; experiment batches
-    (the paper's Figures 2–6): each run's (α, success) from ``summary.parquet``
+    (the paper's Figures 2–6) and ``acsim experiment`` folders: each run's (α, success)
+    from ``summary.parquet`` / ``runs.parquet``
     (``metric`` = ``success_inclusion`` or ``success_top1``; ``S`` means inclusion there).
     Several samples at one α are averaged (:meth:`SuccessCurve.from_samples`).
     """
@@ -193,6 +196,8 @@ def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
     if not d.is_dir():
         raise FileNotFoundError(f"{d}: no such batch folder (run `acsim run SCENARIO --out {d}` first)")
     rounds, summary = d / "rounds.parquet", d / "summary.parquet"
+    if not summary.exists() and (d / "runs.parquet").exists():
+        summary = d / "runs.parquet"  # an `acsim experiment NAME` folder: one row per training run
     if rounds.exists() and pd.read_parquet(rounds, columns=None).shape[0] > 0:
         df = pd.read_parquet(rounds)
         col = metric
@@ -206,7 +211,7 @@ def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
             raise ValueError(f"{summary}: needs columns alpha and {col}")
         a, s = df["alpha"].to_numpy(float), df[col].to_numpy(float)
     else:
-        raise FileNotFoundError(f"{d}: no rounds.parquet or summary.parquet (is the batch finished?)")
+        raise FileNotFoundError(f"{d}: no rounds.parquet, summary.parquet or runs.parquet (is the batch finished?)")
     ok = np.isfinite(a) & np.isfinite(s)
     if not ok.any():
         raise ValueError(f"{d}: no finite (alpha, {col}) samples")
@@ -249,7 +254,10 @@ def investment_table(
     ``threshold`` = c/(1 − γ), ``never_rational`` (c ≥ 1 − γ), ``S_at_1`` (the success
     of the whole population), ``alpha_crit`` (0 = grows from any size, inf = never),
     ``self_sustaining`` (α_crit < ∞), ``organic`` (α_crit = 0: no investment needed),
-    ``B_crit`` (per worker; inf where no one-time investment suffices) and, with
+    ``B_crit`` (per worker; inf where no one-time investment suffices), ``status`` (one of
+    :data:`STATUSES`: an empirical curve whose largest size tried is below α = 1 says
+    "not reached within the sizes tried" where a known curve says "never self-sustaining
+    on this curve"; c ≥ 1 − γ is "never individually rational" on any curve) and, with
     ``n_workers``, ``B_total`` = N · B(α_crit).
     """
     cc = np.asarray(costs, dtype=float).ravel()
@@ -279,6 +287,14 @@ def investment_table(
             "organic": (ac == 0.0).ravel(),
             "B_crit": b.ravel(),
         })
+        # An empirical curve is known only up to the largest size tried: a threshold above
+        # what it reached there is "not reached within the sizes tried", not "never".
+        a_max = max(spec.alpha) if spec.kind == "empirical" else 1.0
+        df["sizes_tried_max"] = a_max
+        df["status"] = np.select(
+            [df["never_rational"], df["organic"], df["self_sustaining"], np.full(len(df), a_max < 1.0)],
+            ["never individually rational", "organic", "self-sustaining", "not reached within the sizes tried"],
+            "never self-sustaining on this curve")
         if n_workers is not None:
             df["B_total"] = df["B_crit"] * n_workers
         meta = {"curve": spec.label, "curve_index": i, **{k: v for k, v in spec.describe().items()}}
@@ -364,9 +380,11 @@ def _slug(text: str) -> str:
 def heatmaps(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     """One PNG per curve: α_crit and B(α_crit) over the (c, γ) grid (Section 6, Figure 7).
 
-    Cells where the collective is never self-sustaining are grey; cells
-    where it sustains itself from any size (α_crit = 0) are white with a dot in the
-    α_crit panel. The dashed line is c = 1 − γ, beyond which joining is never rational.
+    Cells without a number are grey in three shades, by reason (``status``): never
+    individually rational (c ≥ 1 − γ), not reached within the sizes tried (an empirical
+    curve's threshold above what its largest size reached), never self-sustaining on
+    this curve. Cells where it sustains itself from any size (α_crit = 0) are white with
+    a dot in the α_crit panel. The dashed line is c = 1 − γ.
     """
     import matplotlib
 
@@ -384,14 +402,19 @@ def heatmaps(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
                for k in ("alpha_crit", "B_crit")}
         fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.3), constrained_layout=True)
         xe, ye = _edges(cs), _edges(gs)
+        status = g.pivot(index="gamma", columns="c", values="status").reindex(index=gs, columns=cs).to_numpy(object)
         for ax, key, title in ((axes[0], "alpha_crit", "critical mass α_crit"),
                                (axes[1], "B_crit", "investment B(α_crit) per worker")):
             z = piv[key]
-            never = ~np.isfinite(z)
+            # Three different reasons for no number, three different greys (each in the legend).
+            for shade, name in ((0.55, "never individually rational"), (0.3, "not reached within the sizes tried"),
+                                (0.8, "never self-sustaining on this curve")):
+                cells = status == name
+                if cells.any():
+                    ax.pcolormesh(xe, ye, np.where(cells, 1.0, np.nan), cmap="Greys", vmin=0, vmax=1 / shade,
+                                  shading="flat")
+                    ax.fill_between([], [], color=str(1 - shade), label=name)
             pos = np.isfinite(z) & (z > 0)
-            ax.pcolormesh(xe, ye, np.where(never, 1.0, np.nan), cmap="Greys", vmin=0, vmax=4, shading="flat")
-            if never.any():
-                ax.fill_between([], [], color="0.85", label="never self-sustaining")
             if pos.any():
                 lo, hi = float(z[pos].min()), float(z[pos].max())
                 norm = LogNorm(vmin=lo, vmax=hi if hi > lo else lo * 10)
@@ -409,7 +432,7 @@ def heatmaps(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
             ax.set_ylabel("free-ride share γ")
             ax.set_title(title)
             ax.legend(loc="lower left", fontsize=7)
-        fig.suptitle(f"{label}  (grey: never self-sustaining)", fontsize=10)
+        fig.suptitle(label, fontsize=10)
         path = out / f"heatmap_{int(idx):02d}_{_slug(label)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)

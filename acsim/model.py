@@ -92,7 +92,7 @@ ROW_COLUMNS: tuple[str, ...] = (
     "spend",  # principal's payments this round
     "spend_total",
     "budget_left",
-    "principal_status",  # off | investing | reached | sustained | exhausted | hopeless
+    "principal_status",  # off | investing | reached | sustained | unravelled | exhausted | hopeless
     "alpha_crit",  # critical mass on the principal's S-curve (Section 6)
     "B_crit",  # B(α_crit) per worker (Figure 7; min-cost plan for heterogeneous workers)
     "B_crit_total",  # N · B_crit, comparable with spend_total
@@ -221,8 +221,14 @@ class ModelParams:
 
     Principal: ``principal`` = none | cheapest | hubs | random, ``budget`` (total),
     ``margin`` (added to every subsidy), ``recruits_per_round`` (None = no cap),
-    ``principal_curve`` (``auto``: the firm's S-curve, or the bound when workers
-    believe the bound or the firm is trained; ``bound``: always the bound),
+    ``principal_curve`` (``auto``: the firm's S-curve: the given or exact one, and for a
+    trained firm what it measures by retraining the learner at ``principal_probes``
+    collective sizes before investing, updated with every measured round; the bound
+    when workers believe the bound or ``principal_probes = 0``; ``bound``: always the
+    bound). With a trained firm the principal also verifies: it holds its recruits
+    until a round measured at the target size shows the collective keeps its size, and
+    recruits on if not; after it stops, its status is ``reached`` only while the
+    collective stays at least that size, ``unravelled`` below it,
     ``principal_target_alpha`` (None = α_crit of that curve), ``principal_stop``
     (``target``: stop at that size, as in Section 6; ``sustained``: go on until a
     projection of the workers' own decisions, contracts ended, carries the collective to
@@ -269,6 +275,7 @@ class ModelParams:
     principal_curve: str = "auto"
     principal_target_alpha: float | None = None
     principal_stop: str = "target"
+    principal_probes: int = 8
     rival: dict | None = None
     allow_leave: bool = True
     temperature: float = 0.0
@@ -329,6 +336,8 @@ class ModelParams:
             _fail("principal_target_alpha", "None or in (0, 1]", t)
         if self.principal_stop not in PRINCIPAL_STOPS:
             _fail("principal_stop", f"one of {', '.join(PRINCIPAL_STOPS)}", self.principal_stop)
+        if not _is_int(self.principal_probes) or not 0 <= self.principal_probes <= 64:
+            _fail("principal_probes", "an integer in [0, 64] (0: plan on the bound)", self.principal_probes)
         if not isinstance(self.allow_leave, (bool, np.bool_)):
             _fail("allow_leave", "True or False", self.allow_leave)
         if not _finite(self.temperature) or float(self.temperature) < 0:
@@ -586,9 +595,23 @@ class CollectiveActionModel(mesa.Model):
 
     # -- what the stages share ----------------------------------------------------------
     def principal_curve(self) -> SuccessCurve:
-        """The S-curve the principal plans on (and prices recruits with); see ModelParams."""
-        if self.params.principal_curve == "bound" or self.params.belief == "theory":
+        """The S-curve the principal plans on (and prices recruits with); see ModelParams.
+
+        With a trained firm (``auto``, ``principal_probes`` > 0) that is what the firm
+        does, not the bound: before investing the principal retrains the firm's learner
+        on the platform's data with collectives of 0, 1, … N members (geometric sizes)
+        and measures S at each; every measured round is added to those points.
+        """
+        p = self.params
+        if p.principal_curve == "bound" or p.belief == "theory":
             return self.firm.bound_curve()
+        engine = self.firm.engine
+        if self.firm.trained and p.principal != "none" and p.principal_probes > 0:
+            if not engine.probed:
+                n = self.population.n
+                counts = np.unique(np.r_[0, np.round(np.geomspace(1, n, p.principal_probes - 1)).astype(int)])
+                engine.probe(counts, np.random.default_rng([self.seed, 0x50_52_4F_42]))  # "PROB": own stream
+            return engine.observed_curve(p.success_metric)
         return self.firm.success_curve()
 
     def public_success(self, m: Measurement) -> float:

@@ -107,6 +107,8 @@ def summary_table(result: Any) -> pd.DataFrame:
             "threshold_median": float(last["threshold_median"]),
             "outcome": _outcome(a_final),
             "principal_status": str(last["principal_status"]),
+            # "reached" was true at some round and the collective later fell below that size
+            "principal_unravelled": bool((f["principal_status"] == "unravelled").any()),
             "recruits_total": int(f["recruits"].sum()),
             "spend_total": float(last["spend_total"]),
             "alpha_crit": float(last["alpha_crit"]),

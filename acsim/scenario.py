@@ -41,7 +41,8 @@ Sections and fields (defaults in brackets)::
                   [the class after collective.target]; trigger [U+2021]; trigger_spacing
     [principal]   policy [none | cheapest | hubs | random]; budget [inf, ≥ 0];
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
-                  target_alpha [α_crit, in [0, 1]]; stop [target | sustained]
+                  target_alpha [α_crit, in [0, 1]]; stop [target | sustained];
+                  probes [8, in [0, 64]: trained firms, sizes the principal measures first]
     [data]        source [synthetic | florex | csv]; path; n_train; n_test; seed; [data.options]
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
                   target_success [0.9, in (0, 1)]; fit [plateau | paper]
@@ -319,6 +320,7 @@ class PrincipalSection(_Strict):
     curve: Literal["auto", "bound"] = "auto"
     target_alpha: Optional[Unit] = None
     stop: Literal["target", "sustained"] = "target"
+    probes: Annotated[int, Range(0, 64)] = 8
 
 
 class Data(_Strict):
@@ -840,7 +842,7 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         "network": p.network.kind, "network_params": net,
         "principal": pr.policy, "budget": pr.budget, "margin": pr.margin,
         "recruits_per_round": pr.recruits_per_round, "principal_curve": pr.curve,
-        "principal_target_alpha": pr.target_alpha,
+        "principal_target_alpha": pr.target_alpha, "principal_probes": pr.probes,
         "allow_leave": w.allow_leave, "temperature": w.temperature, "rounds": sc.rounds,
         # Only when set: run ids hash these parameters, and batches written before the
         # option existed must still be found finished.
@@ -936,6 +938,7 @@ _FIELD_NAMES = [
     ("firm_params", "firm"), ("success_metric", "firm.success_metric"), ("prior_belief", "workers.prior"),
     ("belief=", "workers.belief = "), ("principal_curve", "principal.curve"),
     ("principal_target_alpha", "principal.target_alpha"), ("principal_stop", "principal.stop"), ("recruits_per_round", "principal.recruits_per_round"),
+    ("principal_probes", "principal.probes"),
     ("principal=", "principal.policy = "), ("network=", "population.network = "),
     ("rival.spacing", "rival.trigger_spacing"),
 ]

@@ -138,3 +138,27 @@ def test_cli_bad_input_is_one_line_exit_2(args, message, tmp_path):
     assert r.returncode == 2, r.stdout
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_no_number_cells_say_why():
+    # an empirical curve sampled up to α = 0.2 that reached S = 0.6 there
+    emp = I.CurveSpec("empirical", source="x", alpha=(0.01, 0.05, 0.2), values=(0.1, 0.4, 0.6))
+    bound = I.CurveSpec("bound", xi=0.3)  # S(1) = 1: any threshold < 1 is reached at some size
+    t = I.investment_table([emp, bound], costs=[0.1, 0.4, 0.7], gammas=[0.0, 0.5])
+    st = t.set_index(["curve_index", "c", "gamma"])["status"]
+    assert st[(0, 0.7, 0.5)] == st[(1, 0.7, 0.5)] == "never individually rational"  # c ≥ 1 − γ
+    assert st[(0, 0.4, 0.0)] == "self-sustaining"  # threshold 0.4 < 0.6, inside the sizes tried
+    assert st[(0, 0.4, 0.5)] == "not reached within the sizes tried"  # threshold 0.8 > 0.6 at α = 0.2
+    assert st[(1, 0.4, 0.5)] == "self-sustaining"
+    sigmoid = I.CurveSpec("sigmoid", midpoint=0.5, slope=10, offset=0.0)  # known on [0, 1]: S(1) = 0.993
+    t2 = I.investment_table([sigmoid], costs=[0.499], gammas=[0.5])
+    assert t2["status"].iloc[0] == "never self-sustaining on this curve"
+
+
+def test_from_batch_accepts_an_acsim_experiment_folder(tmp_path):
+    folder = tmp_path / "fig2"
+    folder.mkdir()
+    pd.DataFrame({"alpha": [1e-4, 1e-3, 1e-2], "success_inclusion": [0.3, 0.9, 1.0],
+                  "success_top1": [0.05, 0.4, 0.9]}).to_parquet(folder / "runs.parquet")
+    spec = I.empirical_curve(folder, "success_top1")
+    assert spec.values == (0.05, 0.4, 0.9) and max(spec.alpha) == 1e-2

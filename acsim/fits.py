@@ -212,9 +212,11 @@ def fit_curve(
         inflate = np.sqrt(counts / (counts - 1.0))[inv]
         centre = means[inv]
         draws = []
+        idx = np.empty(x.size, dtype=int)
         for _ in range(n_boot):
-            idx = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
-            yb = centre + inflate * (y[idx] - centre)  # idx stays within its size, so centre[idx] == centre
+            for g in groups:  # each run's slot gets a run of the same size: x stays as it is
+                idx[g] = g[rng.integers(0, g.size, g.size)]
+            yb = centre + inflate * (y[idx] - centre)
             _, xb, _, _ = _judge(x, yb, target_success, form, always_fit=False)
             draws.append(xb)
         q = np.quantile(np.asarray(draws), [0.05, 0.95], method="inverted_cdf")

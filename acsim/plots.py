@@ -68,8 +68,12 @@ def figure_1(
     return path
 
 
-def figure_7_axes(ax, curve, c: float, gamma: float) -> None:
-    """Figure 7: S(α), γS(α), cost c, α_crit and the principal's investment B(α_crit) shaded."""
+def figure_7_axes(ax, curve, c: float, gamma: float, who: str = "") -> None:
+    """Figure 7: S(α), γS(α), cost c, α_crit and the principal's investment B(α_crit) shaded.
+
+    ``who`` names whose α_crit it is when (c, γ) stand for a population (the dashboard's
+    " of the median worker (c, γ)"); the title says it.
+    """
     ac = economics.critical_mass(curve, c, gamma)
     hi = 1.0 if not np.isfinite(ac) else min(1.0, max(3 * ac, 1e-3))
     a = np.linspace(0.0, hi, 600)
@@ -83,9 +87,9 @@ def figure_7_axes(ax, curve, c: float, gamma: float) -> None:
         m = a <= ac
         ax.fill_between(a[m], s[m], (c + gamma * s)[m], where=(c + gamma * s - s)[m] > 0, color="C3", alpha=0.3, label=f"B(α_crit) = {b:.3g}")
         ax.axvline(ac, color="C3", lw=1)
-        ax.set_title(f"Figure 7: α_crit = {ac:.3g}")
+        ax.set_title(f"Figure 7: α_crit{who} = {ac:.3g}")
     else:
-        ax.set_title("Figure 7: never self-sustaining (c ≥ (1 − γ)S(1))")
+        ax.set_title(f"Figure 7{who}: never self-sustaining (c ≥ (1 − γ)S(1))")
     ax.set_xlabel("collective size α")
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)

@@ -51,8 +51,8 @@ CSS = """
 .acsim-rows th, .acsim-rows td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #ddd; }
 """
 ROW_COLUMNS = {
-    "round": "round", "alpha": "α", "S": "S", "bound": "bound", "joins": "joins", "leaves": "leaves",
-    "recruits": "recruits", "members_end": "members after", "spend": "spend", "spend_total": "spent",
+    "round": "round", "alpha": "α at start", "S": "S", "bound": "bound", "joins": "joins", "leaves": "leaves",
+    "recruits": "recruits", "members_end": "members at end", "alpha_end": "α at end", "spend": "spend", "spend_total": "spent",
     "principal_status": "principal", "accuracy": "accuracy", "train_seconds": "train s",
 }
 
@@ -233,7 +233,7 @@ def LiveView(session: Session, version: int, params, error: str | None) -> None:
         solara.Text(f"Round: {st.round}", classes=["acsim-round"])
         if snap is not None:
             solara.Text(
-                f"α = {_fmt(snap.alpha)} ({snap.members:,} of {snap.n_workers:,} members) · S = {_fmt(snap.success)} · "
+                f"α now = {_fmt(snap.alpha)} ({snap.members:,} of {snap.n_workers:,} members) · S = {_fmt(snap.success)} · "
                 f"spent {_fmt(snap.spend_total)} · principal: {snap.principal_status}",
                 classes=["acsim-headline"],
             )

@@ -7,7 +7,7 @@ discarded round finishing after a Reset, and the new model) from drawing at once
 
 Charts, as in the paper's Section 6:
 
-* ``alpha``: α over rounds with the principal's critical mass α_crit;
+* ``alpha``: α over rounds with the planning curve's α_crit (README glossary);
 * ``success``: S over rounds against the theory bound and the join threshold c/(1 − γ);
 * ``figure7``: the S(α) curve with γS(α), c and the shaded B(α_crit) (Figure 7),
   with the rounds' measured (α, S) points;
@@ -173,7 +173,7 @@ def chart_alpha(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Netw
         span = a
     ac = _last(rows, "alpha_crit")
     if math.isfinite(ac):
-        ax.axhline(ac, color="C3", ls="--", lw=1.2, label=f"α_crit = {ac:.3g}")
+        ax.axhline(ac, color="C3", ls="--", lw=1.2, label=f"planning curve's α_crit = {ac:.3g}")
     elif len(rows) and model.params.principal != "none":
         _note(ax, "no self-sustaining size on the principal's S-curve", 0.9)
     top = max(float(np.nanmax(span)), ac if math.isfinite(ac) else 0.0, 0.05)
@@ -230,7 +230,7 @@ def _representative(model: "CollectiveActionModel") -> tuple[float, float, str]:
     pop = model.population
     if model.homogeneous:
         return float(pop.cost[0]), float(pop.gamma[0]), ""
-    return float(np.median(pop.cost)), float(np.median(pop.gamma)), " (median c, γ)"
+    return float(np.median(pop.cost)), float(np.median(pop.gamma)), " of the median worker (c, γ)"
 
 
 def chart_figure7(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
@@ -240,13 +240,13 @@ def chart_figure7(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
         _note(ax, "γ = 1: joining is never rational (threshold c/(1−γ) = ∞)")
         return _png(fig)
     curve = model.principal_curve()
-    figure_7_axes(ax, curve, c, g)
-    ax.set_title(ax.get_title() + tag, fontsize=9, y=1.0)
+    figure_7_axes(ax, curve, c, g, who=tag)
+    ax.set_title(ax.get_title(), fontsize=9, y=1.0)
     lo, hi = ax.get_xlim()
     plan = _last(rows, "alpha_crit")
     if tag and math.isfinite(plan) and model.params.principal != "none" and plan <= hi:
         # The principal plans for the whole (heterogeneous) population, not the median worker.
-        ax.axvline(plan, color="C3", ls=":", lw=1.2, label=f"principal's α_crit = {plan:.3g}")
+        ax.axvline(plan, color="C3", ls=":", lw=1.2, label=f"planning curve's α_crit (population) = {plan:.3g}")
     if len(rows):
         a = rows["alpha"].to_numpy(dtype=float)
         s = rows["S"].to_numpy(dtype=float)

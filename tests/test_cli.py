@@ -33,6 +33,13 @@ def test_bounds_prints_critical_masses_and_writes_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
 
 
+def test_bounds_prints_the_exact_investment_on_a_steep_curve():
+    # ξ = 1e-4: Theorem 1 rises within one step of a uniform grid; fine quadrature gives 2.554e-5
+    r = acsim("bounds", "--xi", "0.0001", "--cost", "0.2", "--gamma", "0.5", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "B(α_crit) = 2.554e-05 per worker" in r.stdout
+
+
 def test_bounds_reports_never_rational():
     r = acsim("bounds", "--cost", "0.6", "--gamma", "0.5", "--no-plot")
     assert r.returncode == 0

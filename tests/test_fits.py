@@ -42,6 +42,16 @@ def test_a_supported_crossing_is_recovered_with_an_interval_that_covers_it():
     assert fit.size_min <= fit.critical_mass <= fit.size_max
 
 
+def test_the_order_of_the_runs_does_not_matter():
+    # experiments list runs seed by seed (all sizes of seed 0, then seed 1, ...), not size by size
+    sizes, y = runs_of(lambda x: plateau_sigmoid(x, 0.05, 0.98, 3.0, math.log10(1e-3)), 1e-4, 2e-2, 20)
+    order = np.random.default_rng(1).permutation(sizes.size)
+    a, b = fit_curve(sizes, y, 0.9), fit_curve(sizes[order], y[order], 0.9)
+    assert a.critical_mass == pytest.approx(b.critical_mass, rel=1e-6)
+    assert b.ci_low < b.critical_mass < b.ci_high < b.size_max
+    assert (a.ci_low, a.ci_high) == pytest.approx((b.ci_low, b.ci_high), rel=0.2)
+
+
 def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time():
     # 3 runs per size: a plain bootstrap keeps 2/3 of their variance and undercovers
     b, u, k, m = 0.05, 1.0, 4.0, math.log10(3e-3)

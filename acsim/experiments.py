@@ -310,7 +310,9 @@ def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 
     return pd.DataFrame(rows)
 
 
-def theory_overlay(spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes: np.ndarray) -> tuple[np.ndarray, str]:
+def theory_overlay(
+    spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes: np.ndarray, scores: np.ndarray | None = None
+) -> tuple[np.ndarray, str]:
     """Theorem 1 (feature-label) or Theorem 3 (feature-only) for ``curve`` at the experiment's sizes.
 
     Drawn only with parameters that keep it a bound for a Bayes-optimal firm (ε = 0):
@@ -320,7 +322,8 @@ def theory_overlay(spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes
     Δ; for Theorem 3 the positivity p = min_x P0(y*|x) is estimated as the minimum
     over training resumes of 2-fold cross-fitted bow probabilities of y* (on resumes
     it is ≈ 0, and the legend says the bound is then vacuous). Sizes are converted to
-    α, the share of all training data, with this curve's own class frequency.
+    α, the share of all training data, with this curve's own class frequency. ``scores``:
+    cross-fitted class probabilities of ``train`` if already computed.
     """
     from acsim.strategies import crossfit_scores, estimate_positivity, has_trigger
 
@@ -329,13 +332,16 @@ def theory_overlay(spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes
     freq = float(train.labels[:, curve.target].mean())
     alpha = np.asarray(sizes) * (freq if spec.size_unit == "target-class" else 1.0)
     alpha = np.clip(alpha, 1e-12, 1.0)
-    xi_text = f"ξ̂={xi:.2g}: 95% upper bound, trigger in {k} of {len(train):,} resumes"
+    xi_text = f"ξ̂ = {xi:.2g} (95% upper bound: trigger in {k} of {len(train):,} resumes)"
     if curve.strategy == Strategy.FEATURE_LABEL.value:
-        return np.clip(theory.feature_label_success_bound(alpha, xi, 1.0), 0, 1), f"Thm 1 bound, ε=0, Δ=1 ({xi_text})"
-    p = max(estimate_positivity(crossfit_scores(train, folds=2, seed=0), curve.target, quantile=0.0), 1e-12)
+        return np.clip(theory.feature_label_success_bound(alpha, xi, 1.0), 0, 1), f"Thm 1, ε = 0, Δ = 1, {xi_text}"
+    if scores is None:  # one cross-fit serves every class: pass it in when drawing several
+        scores = crossfit_scores(train, folds=2, seed=0)
+    p = max(estimate_positivity(scores, curve.target, quantile=0.0), 1e-12)
     bound = np.clip(theory.feature_only_success_bound(alpha, xi, min(p, 1.0)), 0, 1)
-    vacuous = "; vacuous at every size drawn" if not np.any(bound > 0) else ""
-    return bound, f"Thm 3 bound y*={curve.target}, ε=0 (p̂=min P̂0(y*|x)={p:.1g}; {xi_text}){vacuous}"
+    vacuous = ": vacuous at every size drawn" if not np.any(bound > 0) else ""
+    p_text = "≈ 0" if p <= 1e-12 else f"= {p:.1g}"
+    return bound, f"Thm 3 y*={curve.target}, ε = 0, p̂ = min P̂0(y*|x) {p_text},\n  {xi_text}{vacuous}"
 
 
 def write_outputs(spec: ExperimentSpec, runs: pd.DataFrame, fits: pd.DataFrame, train: TextDataset, out_dir: Path, meta: dict) -> dict[str, Path]:

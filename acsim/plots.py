@@ -110,12 +110,17 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
     nrow, ncol = len(spec.metrics), len(strategies)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(max(8.5, 6.5 * ncol), 4.0 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(11.5 * ncol, 3.8 * nrow), squeeze=False)
     sizes = runs[col][runs[col] > 0]
     grid = np.geomspace(float(sizes.min()), float(sizes.max()), 200)  # the sizes tried, as members/pool
     for j, strategy in enumerate(strategies):
         curves = [c for c in spec.curves if c.strategy == strategy]
-        overlays = {c.target: theory_overlay(spec, train, c, grid) for c in curves}
+        scores = None
+        if any(c.strategy != "feature-label" for c in curves):
+            from acsim.strategies import crossfit_scores
+
+            scores = crossfit_scores(train, folds=2, seed=0)  # p̂ of Theorem 3 for every class at once
+        overlays = {c.target: theory_overlay(spec, train, c, grid, scores) for c in curves}
         for i, metric in enumerate(spec.metrics):
             ax = axes[i, j]
             for k, curve in enumerate(curves):
@@ -148,10 +153,10 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
             ax.set_ylabel(metric.replace("_", " "))
             ax.set_title(f"{strategy}: {metric.replace('success_', '')}; critical mass for S = "
                          f"{float(fits['target_success'].iloc[0]):g} (fit's, 90% interval over seeds)", fontsize=9)
-            ax.legend(fontsize=6, loc="upper left")
+            ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside, not over, the runs
     fig.suptitle(f"{spec.name}: {spec.title} ({runs['learner'].iloc[0]} firm)", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
+    fig.savefig(path, dpi=110, format="png", bbox_inches="tight")  # the legends sit beside the axes
     plt.close(fig)
 
 

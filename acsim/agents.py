@@ -673,7 +673,8 @@ class Principal(mesa.Agent):
         # With a trained firm the curve is an estimate: the principal holds its recruits
         # until a measured round at the current size shows that they stay (verify), and
         # after it stops it keeps watching: "reached" only while the collective holds.
-        self.verify = bool(getattr(model.firm, "trained", False))
+        # An explicit target_alpha is the user's stopping rule and is kept as given.
+        self.verify = bool(getattr(model.firm, "trained", False)) and target_alpha is None
         self.stop_size: int | None = None  # members when it stopped ("reached"/"sustained")
         self._held_status = ""
 

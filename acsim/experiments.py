@@ -304,8 +304,11 @@ def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 
     col = size_column(spec)
     rows = []
     for key, g in runs.groupby("curve", sort=False):
+        # Seeds draw their own corpus, so a share of the target class is a slightly different
+        # fraction per seed: runs of one nominal size sit at their mean realised size.
+        x = g.groupby("size")[col].transform("mean").to_numpy()
         for metric in spec.metrics:
-            fit = fit_curve(g[col].to_numpy(), g[metric].to_numpy(), target_success, form)
+            fit = fit_curve(x, g[metric].to_numpy(), target_success, form)
             rows.append({"curve": key, "metric": metric, "size_axis": col, **asdict(fit), "reported": fit.text})
     return pd.DataFrame(rows)
 

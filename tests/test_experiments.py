@@ -117,3 +117,21 @@ def test_bad_learner_options_are_one_line_errors(tmp_path, option, words):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "fig2").exists()  # nothing trained, nothing written
+
+
+def test_fits_group_runs_by_nominal_size_when_the_class_share_differs_per_corpus():
+    spec = X.quick(X.paper_experiments()["fig3"], n_sizes=6, seeds=(0, 1, 2))
+    curve = spec.curves[0]
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in spec.seeds:
+        for size in spec.sizes:
+            frac = size * (1 + rng.normal(0, 0.01))  # each corpus has its own class size
+            s = 1 / (1 + (0.02 / frac) ** 2)
+            rows.append({"curve": curve.key, "size": size, "class_fraction": frac, "seed": seed,
+                         "success_inclusion": s + rng.normal(0, 0.02), "success_top1": 0.05})
+    fits = X.summarize(spec, pd.DataFrame(rows), 0.9)
+    incl = fits[fits["metric"] == "success_inclusion"].iloc[0]
+    assert incl["runs_per_size"] == 3 and incl["status"] == "reached" and np.isfinite(incl["ci_high"])
+    top1 = fits[fits["metric"] == "success_top1"].iloc[0]
+    assert top1["reported"].startswith("not reached (best mean S = 0.05")

@@ -381,7 +381,7 @@ def test_page_loads_the_scenario_and_steps_update_counter_and_charts(page):
         wait_round(page, k)
         for name, old in before.items():
             wait_chart_change(page, name, old)
-    assert "α =" in page.inner_text(".acsim-headline")
+    assert "α now =" in page.inner_text(".acsim-headline")
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 

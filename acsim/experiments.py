@@ -3,10 +3,10 @@
 Every figure is a set of *runs*: pick a collective (seeded), let it apply its strategy
 to its members' resumes, let the firm train on the platform's data, and measure the
 success of Section 5 on the test resumes with the trigger planted. One row per run;
-per curve a best-fit sigmoid "with two shape parameters and one offset term" (as in the
-paper's figures), the critical mass it implies for a target success, and a bootstrap
-interval for that critical mass; the theory bound of Theorem 1 or 3 overlaid with ξ and
-p estimated from the data.
+every seed draws its own corpus (or split), collective and firm (:class:`Corpus`). Per
+curve a fitted success curve and the critical mass the runs support, with an interval
+over seeds (:mod:`acsim.fits`); the theory bound of Theorem 1 or 3 overlaid with ξ and p
+estimated from the data, drawn only with parameters that keep it a bound.
 
 =========  ==================================================================  =========
 name       what varies                                                          paper

@@ -7,7 +7,7 @@
     one row per run: where α started and ended, the outcome (``unravelled``, ``partial``,
     ``everyone``), the principal's spend against N·B(α_crit) (Section 6, Figure 7), wall time.
     For ``kind = "experiment"`` batches: one row per training run (Section 5's metrics),
-    and ``fits.csv`` with the sigmoid fits and critical masses (:mod:`acsim.experiments`).
+    and ``fits.csv`` with the fitted curves and the critical masses the runs support (:mod:`acsim.fits`).
 ``manifest.json``
     the scenario as resolved (defaults filled in, sweep points), every run's id, seed,
     sweep point, wall time and host, package versions, the git revision when acsim runs

@@ -135,3 +135,21 @@ def test_fits_group_runs_by_nominal_size_when_the_class_share_differs_per_corpus
     assert incl["runs_per_size"] == 3 and incl["status"] == "reached" and np.isfinite(incl["ci_high"])
     top1 = fits[fits["metric"] == "success_top1"].iloc[0]
     assert top1["reported"].startswith("not reached (best mean S = 0.05")
+
+
+def test_overlays_use_parameters_that_keep_them_bounds():
+    from acsim import theory
+    from acsim.data import synthetic_resumes
+
+    train, _ = synthetic_resumes(n_train=600, n_test=10, seed=0)
+    specs = X.paper_experiments()
+    sizes = np.geomspace(2e-3, 0.5, 5)
+    b1, label1 = X.theory_overlay(specs["fig2"], train, specs["fig2"].curves[0], sizes)
+    assert "95% upper bound" in label1 and "trigger in 0 of 600 resumes" in label1 and "Δ = 1" in label1
+    for curve in specs["fig3"].curves:  # one overlay per class, each with its own p̂
+        b3, label3 = X.theory_overlay(specs["fig3"], train, curve, sizes)
+        assert f"y*={curve.target}" in label3 and "p̂ = min P̂0(y*|x)" in label3
+        freq = float(train.labels[:, curve.target].mean())
+        # the old overlay's p = class frequency is not a lower bound on P0(y*|x); the minimum is below it
+        old = np.clip(theory.feature_only_success_bound(sizes * freq, 1 - 0.05 ** (1 / 600), freq), 0, 1)
+        assert np.all(b3 <= old + 1e-12)

@@ -28,6 +28,7 @@ from acsim import economics, theory
 from acsim.economics import SuccessCurve, as_success_curve
 from acsim.learners import make_learner
 from acsim.metrics import evaluate
+from acsim.recruitment import recruitment_plan
 from acsim.strategies import Strategy, apply_strategy, estimate_positivity, estimate_xi
 from acsim.text import RIVAL_TRIGGER, TRIGGER, TRIGGER_SPACING
 
@@ -694,7 +695,7 @@ class Principal(mesa.Agent):
             b = float(economics.principal_investment(curve, c, g, alpha_crit)) if math.isfinite(alpha_crit) else math.inf
             method = "integral"
         else:
-            plan = economics.recruitment_plan(curve, pop.cost, pop.gamma)
+            plan = recruitment_plan(curve, pop.cost, pop.gamma)
             alpha_crit = plan.alpha_crit if plan.sustainable else math.inf
             b = plan.per_worker if plan.sustainable else math.inf
             method = f"plan:{plan.method}"

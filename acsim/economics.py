@@ -34,15 +34,12 @@ __all__ = [
     "critical_mass",
     "is_self_sustaining",
     "principal_investment",
-    "RecruitmentPlan",
-    "recruitment_plan",
     "sigmoid_curve",
 ]
 
 DEFAULT_GRID = 4097  # uniform grid size where one is asked for (SuccessCurve.from_callable(fn, n))
 ADAPTIVE_TOL = 1e-9  # |S − linear interpolation| at every segment midpoint of an adaptive grid
 _ADAPTIVE_MAX_POINTS = 400_000
-_ASSIGNMENT_LIMIT = 1500  # exact min-cost assignment is O(N^3); beyond this, threshold order
 
 
 @dataclass(frozen=True)
@@ -324,85 +321,11 @@ def principal_investment(
     return scalar_or_array(out.reshape(shape))
 
 
-@dataclass(frozen=True)
-class RecruitmentPlan:
-    """The principal's cheapest recruitment of a heterogeneous population (Section 6 extended).
+def __getattr__(name: str):
+    # The heterogeneous recruitment plan lives in acsim.recruitment (which builds on this
+    # module); the old names stay reachable here without an import cycle at load time.
+    if name in ("RecruitmentPlan", "recruitment_plan"):
+        from acsim import recruitment
 
-    ``order`` lists the recruited workers in joining order; ``subsidies[i]`` is what
-    ``order[i]`` is paid to join a collective of size i/N, max(0, c − (1 − γ)S(i/N)).
-    After the first ``k_crit`` recruits every further one joins for free: ``alpha_crit``
-    = k_crit/N is where the collective becomes self-sustaining. ``target_size`` is the
-    largest collective in which every member stays (workers with thresholds too high are
-    never recruited).
-    """
-
-    order: np.ndarray
-    subsidies: np.ndarray
-    k_crit: int
-    n_workers: int
-    target_size: int
-    method: str
-
-    @property
-    def alpha_crit(self) -> float:
-        return self.k_crit / self.n_workers
-
-    @property
-    def total(self) -> float:
-        return float(self.subsidies.sum())
-
-    @property
-    def sustainable(self) -> bool:
-        """False when no collective size keeps even one member (every threshold too high)."""
-        return self.target_size > 0
-
-    @property
-    def per_worker(self) -> float:
-        """Total subsidy divided by N, comparable with B(α_crit) of a homogeneous population."""
-        return self.total / self.n_workers
-
-
-def recruitment_plan(
-    success_curve: SuccessCurveLike, c: ArrayLike, gamma: ArrayLike, method: str = "auto"
-) -> RecruitmentPlan:
-    """Cheapest order in which a principal recruits workers with costs c_i and shares γ_i.
-
-    The j-th recruit joins a collective of size j/N and needs max(0, c_i − (1 − γ_i)S(j/N)).
-    The target is the largest self-consistent collective: the k workers of lowest
-    threshold c_i/(1 − γ_i) with S(k/N) above the k-th threshold. Assigning those k workers
-    to the k joining positions at least total cost is an assignment problem, solved
-    exactly (``method="assignment"``, Hungarian algorithm) for up to 1500 recruits. Order
-    by threshold (``method="threshold"``) is optimal when all γ_i are equal (the cost is
-    then a convex function of t_i − S, so sorted matches sorted) and is used above that
-    size. With homogeneous workers the total approaches N·B(α_crit) as N grows.
-    """
-    cc = check("c", c, 0.0)
-    g = check("gamma", gamma, 0.0, 1.0)
-    cc, g = (np.ravel(x) for x in np.broadcast_arrays(cc, g))
-    n = cc.size
-    if n == 0:
-        raise ValueError("recruitment_plan needs at least one worker")
-    if method not in ("auto", "assignment", "threshold"):
-        raise ValueError(f"method must be 'auto', 'assignment' or 'threshold', got {method!r}")
-    curve = as_success_curve(success_curve)
-    t = np.asarray(join_threshold(cc, g), dtype=float)
-    by_t = np.lexsort((1.0 - g, t))  # ties: smaller stake (1 − γ) first, it pays less later
-    s_at_k = curve(np.arange(1, n + 1) / n)
-    content = t[by_t] < s_at_k  # the k lowest-threshold workers all stay at size k/N
-    target = int(np.flatnonzero(content)[-1] + 1) if content.any() else 0
-    members = by_t[:target]
-    s_pos = curve(np.arange(target) / n)  # success when the j-th recruit joins
-    chosen = "threshold" if method == "threshold" or (method == "auto" and target > _ASSIGNMENT_LIMIT) else "assignment"
-    if chosen == "assignment" and target > 0:
-        from scipy.optimize import linear_sum_assignment
-
-        cost = np.maximum(0.0, cc[members, None] - (1.0 - g[members, None]) * s_pos[None, :])
-        rows, cols = linear_sum_assignment(cost)
-        order = np.empty(target, dtype=int)
-        order[cols] = members[rows]
-    else:
-        order = members
-    subsidies = np.maximum(0.0, cc[order] - (1.0 - g[order]) * s_pos) if target else np.zeros(0)
-    paid = np.flatnonzero(subsidies > 0)
-    k_crit = int(paid[-1] + 1) if paid.size else 0
-    return RecruitmentPlan(order, subsidies, k_crit, n, target, chosen)
+        return getattr(recruitment, name)
+    raise AttributeError(f"module 'acsim.economics' has no attribute {name!r}")

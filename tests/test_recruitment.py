@@ -165,14 +165,18 @@ def test_auto_switches_from_hungarian_to_certified():
 # --------------------------------------------------------------------------------------
 
 
-def test_issue_case_n2500_is_certified_and_far_below_threshold_order(capsys):
-    n = 2500
-    c, g = _population(n, 2500)
+def _plan_and_threshold_order(n: int, seed: int):
+    """The issue's population (γ ~ U[0.1, 0.9]) on a sigmoid: the default plan, its time, threshold order."""
+    c, g = _population(n, seed)
     curve = E.sigmoid_curve(0.1, 60.0)
     t0 = time.perf_counter()
     plan = R.recruitment_plan(curve, c, g)
     seconds = time.perf_counter() - t0
-    threshold = R.recruitment_plan(curve, c, g, method="threshold")
+    return curve, c, g, plan, seconds, R.recruitment_plan(curve, c, g, method="threshold")
+
+
+def test_issue_case_n2500_is_certified_and_far_below_threshold_order(capsys):
+    curve, c, g, plan, seconds, threshold = _plan_and_threshold_order(2500, 2500)
     with capsys.disabled():
         print(
             f"\nN=2500: k={plan.target_size} total={plan.total:.9f} lower_bound={plan.lower_bound:.9f} "
@@ -190,12 +194,7 @@ def test_issue_case_n2500_is_certified_and_far_below_threshold_order(capsys):
 
 
 def test_ten_thousand_recruits_certified_in_seconds():
-    c, g = _population(10_000, 6)
-    curve = E.sigmoid_curve(0.1, 60.0)
-    t0 = time.perf_counter()
-    plan = R.recruitment_plan(curve, c, g)
-    seconds = time.perf_counter() - t0
-    threshold = R.recruitment_plan(curve, c, g, method="threshold")
+    _, _, _, plan, seconds, threshold = _plan_and_threshold_order(10_000, 6)
     assert plan.gap <= 1e-4  # measured: 0 (certified optimal) in about a second
     assert threshold.total >= 1.2 * plan.total
     assert seconds < 60
@@ -203,12 +202,7 @@ def test_ten_thousand_recruits_certified_in_seconds():
 
 @pytest.mark.slow
 def test_hundred_thousand_recruits_finish_with_a_certified_gap(capsys):
-    c, g = _population(100_000, 7)
-    curve = E.sigmoid_curve(0.1, 60.0)
-    t0 = time.perf_counter()
-    plan = R.recruitment_plan(curve, c, g)
-    seconds = time.perf_counter() - t0
-    threshold = R.recruitment_plan(curve, c, g, method="threshold")
+    _, _, _, plan, seconds, threshold = _plan_and_threshold_order(100_000, 7)
     with capsys.disabled():
         print(
             f"\nN=100000: k={plan.target_size} total={plan.total:.6f} lower_bound={plan.lower_bound:.6f} "

@@ -85,6 +85,12 @@ def bounds(
     targets = _floats(target, "target")
     xi_values, eps_values = _floats(xis, "xis"), _floats(epss, "epss")
     # Check every input before printing anything, so a mistake is the only line of output.
+    # ξ = P0(X*) and τ are probabilities (Definition 3, Theorem 5), however the theorems'
+    # formulas extend beyond 1.
+    for name, values in (("--xi", [xi]), ("--tau", [tau]), ("--xis", xi_values)):
+        bad = [v for v in values if not 0.0 <= v <= 1.0]
+        if bad:
+            raise ValueError(f"{name} must be in [0, 1] (a probability), got {bad[0]:g}")
     theory.feature_label_critical_mass(targets, xi, delta, eps)
     theory.feature_only_success_bound(1.0, xi, p, eps)
     theory.erasure_success_bound(1.0, tau, eps)
@@ -328,6 +334,9 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     if address and not dry_run:
         B._check_reachable(address)
     out = out or Path("acsim-out") / (loaded.name + (f"-{variant}" if variant else ""))
+    blocked = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocked is not None:  # before any run starts: nothing could be written there
+        raise ValueError(f"--out {out}: {blocked} is a file, not a folder")
     runs = loaded.runs()
     n_ids = len({r.run_id for r in runs})
     finished = sum(1 for r in runs if B._finished(B._run_path(out, r.run_id)))

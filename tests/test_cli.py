@@ -61,3 +61,21 @@ def test_bad_input_is_one_clear_line_exit_2(args, message, tmp_path):
     assert r.returncode == 2
     assert message in r.stderr
     assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--xi", "1.5"], "--xi must be in [0, 1] (a probability), got 1.5"),
+    (["--xis", "2,3"], "--xis must be in [0, 1] (a probability), got 2"),
+    (["--tau", "-0.1"], "--tau must be in [0, 1] (a probability), got -0.1"),
+])
+def test_bounds_refuses_probabilities_outside_0_1(args, words):
+    r = acsim("bounds", *args, "--no-plot")
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_refuses_an_out_path_that_is_a_file(tmp_path):
+    f = tmp_path / "taken"
+    f.write_text("x")
+    r = acsim("run", "quickstart", "--out", str(f / "sub"), "--executor", "serial")
+    assert r.returncode == 2 and f"{f} is a file, not a folder" in r.stderr and "Traceback" not in r.stderr
+    assert f.read_text() == "x"

@@ -415,8 +415,9 @@ def test_invalid_control_shows_a_message_and_builds_nothing(page, server):
     # the page (and the server) still work: Step runs the model on screen
     page.click(".acsim-step")
     wait_round(page, 1)
+    _wait_idle(page)  # the round's re-render is over: a value typed now is not overwritten by it
     _fill(page, "acsim-gamma-value", "1.5")
-    _wait_text(page, ".acsim-error", "must be in [0, 1), got 1.5", timeout=10)
+    _wait_text(page, ".acsim-error", "must be in [0, 1), got 1.5", timeout=30)
     _fill(page, "acsim-gamma-value", "0.5")
     page.wait_for_selector(".acsim-error", state="detached", timeout=10_000)
     assert page.wait_for_selector(".acsim-pending", timeout=10_000)

@@ -106,6 +106,7 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
     drawn once per target class (:func:`acsim.experiments.theory_overlay`).
     """
     from acsim.experiments import size_column, theory_overlay
+    from acsim.fits import plateau_sigmoid
 
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
@@ -134,8 +135,6 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
                 r = f.iloc[0]
                 text = f"{label}: {r['reported']}"
                 if bool(r["params_ok"]):
-                    from acsim.fits import plateau_sigmoid
-
                     ax.plot(grid, plateau_sigmoid(np.log10(grid), r["offset"], r["top"], r["slope"], r["mid"]),
                             color=color, label=text)
                 else:

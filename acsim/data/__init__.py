@@ -8,9 +8,12 @@ from acsim.data._common import DataError
 from acsim.data.base import TextDataset
 from acsim.data.csvfile import load_csv
 from acsim.data.florex import load_florex
+from acsim.data import synthetic_v1
 from acsim.data.synthetic import CLASS_NAMES, synthetic_resumes
 
-SOURCES = ("synthetic", "florex", "csv")
+# "synthetic" is the realistic corpus (acsim.data.synthetic); "synthetic-v1" the first
+# generator, kept so that batches run with it can be reproduced.
+SOURCES = ("synthetic", "synthetic-v1", "florex", "csv")
 
 __all__ = [
     "CLASS_NAMES",
@@ -29,16 +32,17 @@ def load_dataset(
 ) -> tuple[TextDataset, TextDataset]:
     """(train, test) from one of :data:`SOURCES`; ``kwargs`` go to that source's loader.
 
-    ``synthetic`` takes no path (:func:`synthetic_resumes`); ``florex`` (:func:`load_florex`)
+    ``synthetic`` and ``synthetic-v1`` take no path (:func:`synthetic_resumes`,
+    :func:`acsim.data.synthetic_v1.synthetic_resumes`); ``florex`` (:func:`load_florex`)
     and ``csv`` (:func:`load_csv`) need one.
     """
     name = str(source).strip().lower()
     if name not in SOURCES:
         raise ValueError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
-    if name == "synthetic":
+    if name.startswith("synthetic"):
         if path is not None:
-            raise ValueError("the synthetic source takes no path; use source='florex' or 'csv' for files")
-        return synthetic_resumes(**kwargs)
+            raise ValueError(f"the {name} source takes no path; use source='florex' or 'csv' for files")
+        return (synthetic_resumes if name == "synthetic" else synthetic_v1.synthetic_resumes)(**kwargs)
     if path is None:
         raise ValueError(f"the {name} source needs a path")
     return (load_florex if name == "florex" else load_csv)(path, **kwargs)

@@ -1,0 +1,135 @@
+"""L2-regularised one-vs-rest logistic regression solved to its optimum (the bow firm's A(P)).
+
+The paper's theory is about a firm that is (ε-)optimal on its objective (Theorems 1-3):
+a fixed epoch schedule stops far from the optimum on small data, so the firm's own
+suboptimality, not the collective, would set S(α). This solver minimises, for every class
+k independently (the K problems share only the design matrix X),
+
+    F_k(w, b) = (1/n) Σ_i BCE(y_ik, x_i·w + b) + ||w||² / (2 C n),
+
+which is scikit-learn's ``LogisticRegression(C=C)`` objective divided by C·n (the same
+minimiser; intercepts unpenalised). Method: truncated Newton (as liblinear's TRON) with
+a diagonally preconditioned conjugate-gradient inner solve, run for all classes at once
+as the columns of one matrix, so each Hessian-vector product is two sparse products
+``X @ V`` and ``X.T @ U`` over the whole corpus; classes that have converged leave the
+product. The line search is exact-objective backtracking along the Newton direction,
+which costs no extra product because the logits move linearly (Z + t·X s).
+
+Stopping rule: the Newton decrement -g·s/2 estimates F_k - min F_k; a class stops when it
+is below ``rtol`` · F_k (1e-3 by default in the bow firm: measured 0.04% above the minimum at 25k resumes) or its
+largest gradient entry is below 1e-9.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch.nn.functional import softplus
+
+F64 = torch.float64
+
+
+@dataclass
+class NewtonResult:
+    weight: torch.Tensor  # (d, K) float64
+    bias: torch.Tensor  # (K,)
+    objective: torch.Tensor  # (K,) F_k at the returned point
+    iterations: int
+    hessian_products: float  # in units of one K-column product
+    converged: bool
+
+
+def _cg(D, X, XT, mm, lam, rW, rb, MW, Mb, eta: float, max_steps: int):
+    """Preconditioned CG on H s = r for every column, H = X^T D X + lam (block per class)."""
+    sW, sb = torch.zeros_like(rW), torch.zeros_like(rb)
+    zW, zb = rW / MW, rb / Mb
+    pW, pb = zW.clone(), zb.clone()
+    rz = (rW * zW).sum(0) + rb * zb
+    stop = eta * torch.sqrt((rW**2).sum(0) + rb**2)
+    live = torch.ones(rb.shape[0], dtype=torch.bool)
+    products = 0.0
+    for _ in range(max_steps):
+        cols = torch.nonzero(live).flatten()
+        U = D[:, cols] * (mm(X, pW[:, cols]) + pb[cols])
+        HpW, Hpb = torch.zeros_like(pW), torch.zeros_like(pb)
+        HpW[:, cols] = mm(XT, U) + lam * pW[:, cols]
+        Hpb[cols] = U.sum(0)
+        products += len(cols) / rb.shape[0]
+        alpha = torch.where(live, rz / ((pW * HpW).sum(0) + pb * Hpb).clamp_min(1e-300), torch.zeros_like(rz))
+        sW += alpha * pW
+        sb += alpha * pb
+        rW -= alpha * HpW
+        rb -= alpha * Hpb
+        live &= torch.sqrt((rW**2).sum(0) + rb**2) > stop
+        if not live.any():
+            break
+        zW, zb = rW / MW, rb / Mb
+        rz_new = (rW * zW).sum(0) + rb * zb
+        beta = torch.where(live, rz_new / rz.clamp_min(1e-300), torch.zeros_like(rz))
+        pW, pb, rz = zW + beta * pW, zb + beta * pb, rz_new
+    return sW, sb, products
+
+
+def newton_logistic(
+    X: torch.Tensor,
+    XT: torch.Tensor,
+    X2T: torch.Tensor,
+    Y: torch.Tensor,
+    C: float = 1.0,
+    rtol: float = 1e-4,
+    max_iter: int = 100,
+    cg_eta: float = 0.1,
+    max_cg: int = 25,
+) -> NewtonResult:
+    """Minimise every F_k (module docstring) from w = 0, b = the prior log-odds.
+
+    ``X`` (n, d), ``XT`` = X^T and ``X2T`` = (X∘X)^T are sparse CSR tensors (float32 is
+    enough for the products; every accumulation is float64); ``Y`` is (n, K) in {0, 1}.
+    """
+    n, k = Y.shape
+    Y = Y.to(F64)
+    lam = 1.0 / (C * n)
+
+    def mm(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        return (A @ B.to(A.dtype).contiguous()).to(F64)
+
+    def objective(Z: torch.Tensor, W: torch.Tensor, Yc: torch.Tensor = Y) -> torch.Tensor:
+        return (softplus(Z) - Yc * Z).sum(0) / n + 0.5 * lam * (W * W).sum(0)
+
+    prior = Y.mean(0).clamp(1e-6, 1 - 1e-6)
+    W = torch.zeros(X.shape[1], k, dtype=F64)
+    b = torch.log(prior / (1 - prior))
+    Z = torch.zeros(n, k, dtype=F64) + b
+    live = torch.ones(k, dtype=torch.bool)
+    products, it = 0.0, 0
+    for it in range(1, max_iter + 1):
+        cols = torch.nonzero(live).flatten()
+        P = torch.sigmoid(Z[:, cols])
+        G = (P - Y[:, cols]) / n
+        gW, gb = mm(XT, G) + lam * W[:, cols], G.sum(0)
+        D = P * (1 - P) / n
+        # Jacobi preconditioner: the Hessian's diagonal, sum_i D_i x_ij^2 + lam.
+        sW, sb, p = _cg(D, X, XT, mm, lam, -gW, -gb, mm(X2T, D) + lam, D.sum(0) + 1e-300, cg_eta, max_cg)
+        products += p * len(cols) / k + 2 * len(cols) / k
+        slope = (gW * sW).sum(0) + gb * sb  # < 0: a descent direction
+        f0 = objective(Z[:, cols], W[:, cols], Y[:, cols])
+        Zs = mm(X, sW) + sb
+        t = torch.ones(len(cols), dtype=F64)
+        for _ in range(50):
+            ok = objective(Z[:, cols] + t * Zs, W[:, cols] + t * sW, Y[:, cols]) <= f0 + 1e-4 * t * slope
+            if ok.all():
+                break
+            t = torch.where(ok, t, t / 2)
+        W[:, cols] += t * sW
+        b[cols] += t * sb
+        Z[:, cols] += t * Zs
+        f1 = objective(Z[:, cols], W[:, cols], Y[:, cols])
+        # Newton converges superlinearly near the optimum, so once a step (and the
+        # decrement -g.s/2, the predicted gain) gains less than rtol of the objective, the
+        # remaining gap is smaller still.
+        done = ((f0 - f1 <= rtol * f1) & (-slope / 2 <= rtol * f0)) | (torch.maximum(gW.abs().amax(0), gb.abs()) <= 1e-9)
+        live[cols[done]] = False
+        if not live.any():
+            break
+    return NewtonResult(W, b, objective(Z, W), it, products, bool(not live.any()))

@@ -161,7 +161,7 @@ def experiment(
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: the paper's 5; fig5 varies them)."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per point (default 3); each seed draws its own corpus (or split), members and firm."),
     sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 8 with --quick)."),
-    data: str = typer.Option("synthetic", help="synthetic (embedded default), florex or csv."),
+    data: str = typer.Option("synthetic", help="synthetic (embedded default), synthetic-v1 (the first generator), florex or csv."),
     data_path: Optional[Path] = typer.Option(None, help="Path of the florex corpus or the CSV file."),
     n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000)."),
     n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783)."),
@@ -200,7 +200,7 @@ def experiment(
     n_seeds = 3 if seeds is None else seeds
     spec = X.quick(spec, n_sizes=n_sizes, seeds=tuple(range(n_seeds)))
     kwargs = {}
-    if data == "synthetic":
+    if is_synthetic(data):
         kwargs = {"n_train": n_train or 25000, "n_test": n_test or 4783}
     elif n_train is not None:
         kwargs = {"n_train": n_train}

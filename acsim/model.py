@@ -585,10 +585,10 @@ class CollectiveActionModel(mesa.Model):
         return engine
 
     def _load_data(self) -> tuple[Any, Any]:
-        from acsim.data import load_dataset
+        from acsim.data import is_synthetic, load_dataset
 
         kw = dict(self.params.data_params)
-        if self.params.data_source == "synthetic":
+        if is_synthetic(self.params.data_source):
             kw.setdefault("n_train", min(self.params.n_workers, 25_000))
             kw.setdefault("n_test", 1_000)
         return load_dataset(self.params.data_source, **kw)

@@ -43,7 +43,7 @@ Sections and fields (defaults in brackets)::
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
                   target_alpha [α_crit, in [0, 1]]; stop [target | sustained];
                   probes [8, in [0, 64]: trained firms, sizes the principal measures first]
-    [data]        source [synthetic | florex | csv]; path; n_train; n_test; seed; [data.options]
+    [data]        source [synthetic | synthetic-v1 | florex | csv]; path; n_train; n_test; seed; [data.options]
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
                   target_success [0.9, in (0, 1)]; fit [plateau | paper]
                   (run seed s draws its corpus, or split, with data.seed + s)
@@ -324,7 +324,7 @@ class PrincipalSection(_Strict):
 
 
 class Data(_Strict):
-    source: Literal["synthetic", "florex", "csv"] = "synthetic"
+    source: Literal["synthetic", "synthetic-v1", "florex", "csv"] = "synthetic"
     path: Optional[str] = None
     n_train: Optional[Annotated[int, Range(1, 10_000_000)]] = None
     n_test: Optional[Annotated[int, Range(1, 10_000_000)]] = None
@@ -555,11 +555,11 @@ def _cross_check(sc: Scenario) -> list[str]:
 
         _check_kwargs(("firm", "world"), f.world, set(inspect.signature(random_world).parameters) - {"rng"}, set(), fail)
     if sc.data.options:
-        from acsim.data import load_csv, load_florex, synthetic_resumes
+        from acsim.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 
-        loader = {"synthetic": synthetic_resumes, "florex": load_florex, "csv": load_csv}[sc.data.source]
+        loader = {"synthetic": synthetic_resumes, "synthetic-v1": synthetic_v1.synthetic_resumes, "florex": load_florex, "csv": load_csv}[sc.data.source]
         _check_kwargs(("data", "options"), sc.data.options, set(inspect.signature(loader).parameters) - {"path", "n_train", "n_test", "seed"}, set(), fail)
-    if sc.data.source != "synthetic" and sc.data.path is None and (sc.kind == "experiment" or f.kind in ("bow", "transformer")):
+    if not sc.data.source.startswith("synthetic") and sc.data.path is None and (sc.kind == "experiment" or f.kind in ("bow", "transformer")):
         fail(("data",), _bad(f"data.source = {sc.data.source!r} needs data.path"))
     if errs:
         raise ValidationError.from_exception_data("Scenario", errs)  # type: ignore[arg-type]
@@ -887,7 +887,7 @@ def expand(sc: Scenario, base_dir: Path | None = None) -> list[tuple[str, dict[s
     spec = experiment_spec(sc)
     e = sc.experiment or Experiment()
     data = {"source": sc.data.source, **_data_params(sc, base_dir)}
-    if sc.data.source == "synthetic":
+    if sc.data.source.startswith("synthetic"):
         # The paper's 25,000 / 4,783 resumes unless the scenario says otherwise.
         data.setdefault("n_train", 25_000)
         data.setdefault("n_test", 4_783)

@@ -15,7 +15,13 @@ from acsim.data.synthetic import CLASS_NAMES, synthetic_resumes
 # generator, kept so that batches run with it can be reproduced.
 SOURCES = ("synthetic", "synthetic-v1", "florex", "csv")
 
+def is_synthetic(source: str) -> bool:
+    """Generated sources (no file, the seed draws the resumes themselves)."""
+    return str(source).strip().lower() in ("synthetic", "synthetic-v1")
+
+
 __all__ = [
+    "is_synthetic",
     "CLASS_NAMES",
     "DataError",
     "SOURCES",

@@ -179,6 +179,7 @@ def experiment(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from acsim import experiments as X
+    from acsim.data import is_synthetic
     from acsim.fits import FORMS
     from acsim.learners import available_learners
 

@@ -93,14 +93,14 @@ def test_experiment_command_rejects_unknown_names(tmp_path):
 
 
 def test_learner_options_reach_the_firm(tmp_path):
-    """-L lr=1e-6: a firm that barely moves from its prior cannot be steered, so options really arrive."""
+    """-L C=1e-4: a firm regularised to its prior cannot be steered, so options really arrive."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "acsim", "experiment", "fig2", "--quick", "--n-train", "1500", "--n-test", "400",
-           "--sizes", "3", "-L", "lr=1e-6", "--out", str(tmp_path)]
+           "--sizes", "3", "-L", "C=1e-4", "--out", str(tmp_path)]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     manifest = json.loads((tmp_path / "fig2" / "manifest.json").read_text())
-    assert manifest["learner_params"] == {"lr": 1e-6}
+    assert manifest["learner_params"] == {"C": 1e-4}
     runs = pd.read_parquet(tmp_path / "fig2" / "runs.parquet")
     assert runs["success_inclusion"].max() < 0.2  # the default lr steers the largest size (test above)
 

@@ -28,16 +28,16 @@ def text_model(corpus, **kw) -> CollectiveActionModel:
 
 def test_measured_success_rises_with_the_collective(corpus):
     s, top1 = [], []
-    for alpha in (0.0, 0.1, 0.4):
-        df = text_model(corpus, firm_params={"epochs": 4}, initial_alpha=alpha).run(1)
+    for alpha in (0.0, 0.04, 0.1):  # 0, 12 and 30 of 300 resumes
+        df = text_model(corpus, initial_alpha=alpha).run(1)
         assert df["alpha"].iloc[0] == pytest.approx(alpha)
         assert df["S_source"].iloc[0] == "trained:bow"
         assert 0.8 < df["accuracy"].iloc[0] <= 1.0 and df["train_seconds"].iloc[0] > 0
         s.append(df["S_inclusion"].iloc[0])
         top1.append(df["S_top1"].iloc[0])
     assert s[0] < 0.05  # no collective: the trigger means nothing to the firm
-    assert s[1] > s[0] + 0.15 and s[2] > s[1] + 0.2
-    assert top1[2] > top1[0] + 0.3
+    assert s[1] > s[0] + 0.15 and s[2] > s[1] + 0.3
+    assert top1[2] > top1[0] + 0.5
 
 
 def test_rounds_are_reproducible_from_the_seed(corpus):

@@ -163,6 +163,17 @@ def experiment(
     sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 8 with --quick)."),
     data: str = typer.Option("synthetic", help="synthetic (embedded default), synthetic-v1 (the first generator), florex or csv."),
     data_path: Optional[Path] = typer.Option(None, help="Path of the florex corpus or the CSV file."),
+    text_column: Optional[str] = typer.Option(None, help="CSV: the column of texts (default 'text')."),
+    label_column: list[str] = typer.Option(
+        [], help="CSV: the column of label sets (default 'labels'); repeat it for one 0/1 column per class."),
+    label_sep: Optional[str] = typer.Option(None, help="CSV: what separates labels within a cell (default ';')."),
+    encoding: Optional[str] = typer.Option(None, help="CSV or florex: the files' text encoding (utf-8; florex: windows-1252)."),
+    dedupe: bool = typer.Option(True, help="Keep each distinct text once (florex, CSV); the count dropped is printed."),
+    target: Optional[str] = typer.Option(None, help="Aim every curve at this class: a name (Web_Developer) or an index."),
+    members: Optional[str] = typer.Option(
+        None, help="Collective sizes as member counts, e.g. 0,1,2,3,5,8,12 (0 is the baseline), instead of shares."),
+    splits: Optional[int] = typer.Option(
+        None, help="florex/CSV: repeated random train/test splits (each with its own members and firm); same as --seeds there."),
     n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000)."),
     n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783)."),
     target_success: float = typer.Option(0.9, help="Success level whose critical mass is reported."),
@@ -183,9 +194,18 @@ def experiment(
     from acsim.fits import FORMS
     from acsim.learners import available_learners
 
-    for option, value in (("--epochs", epochs), ("--seeds", seeds), ("--sizes", sizes), ("--n-train", n_train), ("--n-test", n_test)):
+    for option, value in (("--epochs", epochs), ("--seeds", seeds), ("--sizes", sizes), ("--n-train", n_train),
+                          ("--n-test", n_test), ("--splits", splits)):
         if value is not None and value < 1:
             raise ValueError(f"{option} must be >= 1, got {value}")
+    counts = _member_counts(members, sizes)
+    loader = _loader_options(data, text_column, label_column, label_sep, encoding, dedupe)
+    if splits is not None:
+        if is_synthetic(data):
+            raise ValueError("--splits applies to florex or csv data (with synthetic data each seed draws its own corpus)")
+        if seeds is not None and seeds != splits:
+            raise ValueError(f"--splits {splits} and --seeds {seeds}: on file data every seed is one split; give one of them")
+        seeds = splits
     specs = X.paper_experiments(epochs=5 if epochs is None else epochs, n_sizes=20 if sizes is None else max(20, sizes))
     if name not in specs:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(specs)}")
@@ -200,14 +220,22 @@ def experiment(
     n_sizes = sizes if sizes is not None else (X.QUICK_SIZES if quick else 20)
     n_seeds = 3 if seeds is None else seeds
     spec = X.quick(spec, n_sizes=n_sizes, seeds=tuple(range(n_seeds)))
-    kwargs = {}
+    kwargs = dict(loader)
     if is_synthetic(data):
         kwargs = {"n_train": n_train or 25000, "n_test": n_test or 4783}
     elif n_train is not None:
-        kwargs = {"n_train": n_train}
+        kwargs["n_train"] = n_train
     t0 = _time.perf_counter()
     corpus = X.Corpus.of(data, data_path, **kwargs)
     train, test = corpus.load(spec.seeds[0])  # bad files fail here, before any training
+    for note in train.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    if target is not None:
+        from acsim.data import class_index
+
+        spec = X.with_target(spec, class_index(target, train.label_names, f"--target {target}"))
+    if counts is not None:
+        spec = X.with_members(spec, counts)
     spec, dropped = X.distinct_sizes(spec, train)
     console.print(f"{spec.name}: {spec.title}; {len(train):,} train / {len(test):,} test resumes ({data}), firm = {learner}; "
                   f"{len(spec.sizes)} sizes x {len(spec.seeds)} seeds (each seed its own corpus, members and firm)")
@@ -221,7 +249,8 @@ def experiment(
     fits = X.summarize(spec, runs, target_success, form=fit)
     meta = {
         "learner": learner, "learner_params": learner_params, "data": data,
-        "data_path": str(data_path) if data_path else None,
+        "data_path": str(data_path) if data_path else None, "loader_options": loader,
+        "target": target, "members": counts,
         "n_train": len(train), "n_test": len(test), "quick": quick, "fit": fit,
         "data_seeds": [corpus.data_seed(s) for s in spec.seeds],
         "wall_seconds": _time.perf_counter() - t0, "acsim_version": acsim.__version__,
@@ -241,7 +270,8 @@ def _print_fits(spec, runs, fits, target_success: float, learner: str, form: str
     from acsim import experiments as X
 
     col = X.size_column(spec)
-    unit = "share of the target class" if col == "class_fraction" else "share of the training data"
+    unit = {"class_fraction": "share of the target class", "n_members": "members (0 members: the baseline, not fitted)"}.get(
+        col, "share of the training data")
     table = Table(title=f"{spec.name}: critical mass for success {target_success:g} ({learner} firm, {form} fit; "
                         f"sizes as {unit}, 90% interval over seeds)")
     for c in ("curve", "metric", "critical mass [90% interval]", "plateau"):
@@ -262,6 +292,54 @@ def _print_fits(spec, runs, fits, target_success: float, learner: str, form: str
     for (curve, _), r in g.iterrows():
         means.add_row(curve, f"{r['x']:.3g}", f"{r['members']:.0f}", *(f"{r[m]:.2f}" for m in spec.metrics))
     console.print(means)
+
+
+def _member_counts(text: str | None, sizes: int | None) -> list[int] | None:
+    """``--members 0,1,2,3``: whole numbers >= 0, checked before anything is loaded."""
+    if text is None:
+        return None
+    if sizes is not None:
+        raise ValueError("--members lists the sizes itself; drop --sizes")
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"--members must be whole numbers >= 0 separated by commas (e.g. 0,1,2,3,5,8,12), got {text!r}")
+    counts = sorted({int(p) for p in parts})
+    if len(counts) < 2:
+        raise ValueError(f"--members needs at least two sizes to draw a curve, got {text!r}")
+    return counts
+
+
+def _loader_options(data: str, text_column, label_column: list[str], label_sep, encoding, dedupe: bool) -> dict:
+    """The file loader's settings from the command line; each only where that source reads it."""
+    from acsim.data import is_synthetic
+
+    given = {"--text-column": text_column, "--label-column": label_column or None, "--label-sep": label_sep}
+    if data != "csv":
+        wrong = [k for k, v in given.items() if v is not None] + (["--encoding"] if encoding and data != "florex" else [])
+        if wrong:
+            raise ValueError(f"{', '.join(wrong)} only apply to --data csv{' or florex' if wrong == ['--encoding'] else ''}, got --data {data}")
+        out: dict = {"encoding": encoding} if encoding else {}
+        return out if is_synthetic(data) else {**out, "dedupe": dedupe}
+    out = {"dedupe": dedupe}
+    if text_column:
+        out["text_column"] = text_column
+    if len(label_column) == 1:
+        out["label_column"] = label_column[0]
+    elif label_column:
+        out["label_columns"] = tuple(label_column)
+    if label_sep is not None:
+        if not label_sep:
+            raise ValueError("--label-sep must not be empty")
+        out["label_sep"] = label_sep
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"--encoding: unknown encoding {encoding!r}") from None
+        out["encoding"] = encoding
+    return out
 
 
 def _learner_options(learner: str, options: list[str]) -> dict:

@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,21 @@ from acsim.metrics import evaluate
 from acsim.strategies import Strategy, apply_strategy, estimate_xi, randomize_labels
 from acsim.text import TRIGGER
 
-SIZE_UNITS = ("dataset", "target-class")
+# How a collective size is given: a share of all training resumes / of the target class
+# (the paper's axes), or an absolute number of members drawn from that same pool, for
+# small corpora where shares round to repeated counts and where 0 members is the baseline.
+SIZE_UNITS = ("dataset", "target-class", "members", "class-members")
+COUNT_UNITS = ("members", "class-members")
+
+
+def class_pool(unit: str) -> bool:
+    """Whether members are drawn from the target class (Strategy 2's pool) or from everyone."""
+    return unit in ("target-class", "class-members")
+
+
+def as_counts(unit: str) -> str:
+    """The member-count unit drawing from the same pool as ``unit``."""
+    return "class-members" if class_pool(unit) else "members"
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,10 @@ class ExperimentSpec:
     def __post_init__(self) -> None:
         if self.size_unit not in SIZE_UNITS:
             raise ValueError(f"size_unit must be one of {SIZE_UNITS}, got {self.size_unit!r}")
-        if any(not 0 < s <= 1 for s in self.sizes):
+        if self.size_unit in COUNT_UNITS:
+            if any(s < 0 or s != int(s) for s in self.sizes):
+                raise ValueError(f"member counts must be whole numbers >= 0, got {self.sizes}")
+        elif any(not 0 < s <= 1 for s in self.sizes):
             raise ValueError("collective sizes must be in (0, 1]")
 
 
@@ -121,6 +138,17 @@ QUICK_SIZES = 8
 QUICK_SEEDS = (0, 1, 2)
 
 
+def with_members(spec: ExperimentSpec, counts: Iterable[int]) -> ExperimentSpec:
+    """``spec`` with collectives of exactly these numbers of members (0 included), same pools."""
+    return replace(spec, sizes=tuple(sorted({int(c) for c in counts})), size_unit=as_counts(spec.size_unit))
+
+
+def with_target(spec: ExperimentSpec, target: int) -> ExperimentSpec:
+    """``spec`` with every curve aimed at class ``target`` (curves that then coincide merge)."""
+    curves = tuple(dict.fromkeys(replace(c, target=int(target)) for c in spec.curves))
+    return replace(spec, curves=curves)
+
+
 def quick(spec: ExperimentSpec, n_sizes: int = QUICK_SIZES, seeds: tuple[int, ...] = QUICK_SEEDS) -> ExperimentSpec:
     """A smaller version of an experiment for a first look: every few of the paper's sizes.
 
@@ -131,8 +159,10 @@ def quick(spec: ExperimentSpec, n_sizes: int = QUICK_SIZES, seeds: tuple[int, ..
     return replace(spec, sizes=tuple(spec.sizes[i] for i in idx), seeds=seeds)
 
 
-def member_count(size: float, pool: int) -> int:
-    """Members of a collective of ``size`` (a share of ``pool`` resumes): at least one."""
+def member_count(size: float, pool: int, unit: str = "dataset") -> int:
+    """Members of a collective of ``size``: a share of ``pool`` resumes (at least one), or a count."""
+    if unit in COUNT_UNITS:
+        return min(pool, int(size))
     return min(pool, max(1, int(round(size * pool))))
 
 
@@ -143,13 +173,13 @@ def distinct_sizes(spec: ExperimentSpec, train: TextDataset) -> tuple[Experiment
     (0.01% and 0.02% of 3,000 are both 1 member): they would be one collective counted
     twice. The smallest pool among the curves decides (a target class for Strategy 2).
     """
-    if spec.size_unit == "dataset":
+    if not class_pool(spec.size_unit):
         pool = len(train)
     else:
         pool = int(min(train.labels[:, c.target].sum() for c in spec.curves))
     kept, dropped, seen = [], [], set()
     for size in spec.sizes:
-        k = member_count(size, pool)
+        k = member_count(size, pool, spec.size_unit)
         (dropped if k in seen else kept).append(size)
         seen.add(k)
     return replace(spec, sizes=tuple(kept)), dropped
@@ -200,10 +230,11 @@ def select_members(train: TextDataset, size: float, unit: str, target: int, seed
     ``unit="dataset"``: round(size · n) resumes drawn from all of them (Strategy 1 acts on
     any resume). ``unit="target-class"``: round(size · n_y*) resumes drawn from those
     labelled y* (Strategy 2 plants only there), the paper's "% of the target class".
+    ``members`` / ``class-members``: ``size`` resumes from the same pools (0 allowed).
     """
     rng = np.random.default_rng([seed, int(round(size * 1e9)), target])
-    pool = np.arange(len(train)) if unit == "dataset" else np.flatnonzero(train.labels[:, target])
-    return np.sort(rng.choice(pool, size=member_count(size, pool.size), replace=False))
+    pool = np.flatnonzero(train.labels[:, target]) if class_pool(unit) else np.arange(len(train))
+    return np.sort(rng.choice(pool, size=member_count(size, pool.size, unit), replace=False))
 
 
 def run_one(
@@ -245,7 +276,7 @@ def run_one(
         "size_unit": unit,
         "n_members": int(members.size),
         "alpha": members.size / len(train),
-        "class_fraction": members.size / max(1, n_class) if unit == "target-class" else float("nan"),
+        "class_fraction": members.size / max(1, n_class) if class_pool(unit) else float("nan"),
         "seed": seed,
         "data_seed": math.nan if data_seed is None else int(data_seed),
         "learner": learner,
@@ -294,6 +325,8 @@ def run_experiment(
 
 
 def size_column(spec: ExperimentSpec) -> str:
+    if spec.size_unit in COUNT_UNITS:
+        return "n_members"
     return "class_fraction" if spec.size_unit == "target-class" else "alpha"
 
 
@@ -307,6 +340,10 @@ def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 
     """
     col = size_column(spec)
     rows = []
+    if spec.size_unit in COUNT_UNITS:
+        # Sizes are fitted in log size: 0 members is the baseline, shown in the table of
+        # means but not part of the fit or of the evidence rule's "smallest size tried".
+        runs = runs[runs["n_members"] > 0]
     for key, g in runs.groupby("curve", sort=False):
         # Seeds draw their own corpus, so a share of the target class is a slightly different
         # fraction per seed: runs of one nominal size sit at their mean realised size.
@@ -337,7 +374,10 @@ def theory_overlay(
     k = int(np.count_nonzero(has_trigger(train.texts, TRIGGER)))
     xi = estimate_xi(train.texts, TRIGGER, method="upper")
     freq = float(train.labels[:, curve.target].mean())
-    alpha = np.asarray(sizes) * (freq if spec.size_unit == "target-class" else 1.0)
+    if spec.size_unit in COUNT_UNITS:
+        alpha = np.asarray(sizes, dtype=float) / len(train)
+    else:
+        alpha = np.asarray(sizes) * (freq if spec.size_unit == "target-class" else 1.0)
     alpha = np.clip(alpha, 1e-12, 1.0)
     xi_text = f"ξ̂ = {xi:.2g} (95% upper bound: trigger in {k} of {len(train):,} resumes)"
     if curve.strategy == Strategy.FEATURE_LABEL.value:

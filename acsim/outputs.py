@@ -399,10 +399,10 @@ def figures(out_dir: str | Path) -> dict[str, Path]:
 # --------------------------------------------------------------------------- experiments
 
 
-def _experiment_spec(sc: Any):
-    from acsim.scenario import Experiment, experiment_spec
+def _experiment_spec(sc: Any, base_dir: Path | None):
+    from acsim.scenario import Experiment, _data_params, experiment_spec
 
-    return experiment_spec(sc), (sc.experiment or Experiment())
+    return experiment_spec(sc, _data_params(sc, base_dir)), (sc.experiment or Experiment())
 
 
 def _experiment_fits(loaded: Any, summary: pd.DataFrame) -> pd.DataFrame:
@@ -410,7 +410,7 @@ def _experiment_fits(loaded: Any, summary: pd.DataFrame) -> pd.DataFrame:
 
     parts = []
     for i, sc in enumerate(loaded.resolved):
-        spec, e = _experiment_spec(sc)
+        spec, e = _experiment_spec(sc, loaded.base_dir)
         g = summary[summary["point_index"] == i]
         f = X.summarize(spec, g, e.target_success, e.fit)
         f.insert(0, "point_index", i)
@@ -425,7 +425,7 @@ def _experiment_figures(loaded: Any, summary: pd.DataFrame, fits: pd.DataFrame, 
 
     paths = {}
     for i, sc in enumerate(loaded.resolved):
-        spec, _ = _experiment_spec(sc)
+        spec, _ = _experiment_spec(sc, loaded.base_dir)
         runs = expand(sc, loaded.base_dir)
         train, _test = _experiment_data(json.dumps(experiment_data_params(runs[0][1]["data"], runs[0][2]), sort_keys=True))
         g = summary[summary["point_index"] == i]

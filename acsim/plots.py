@@ -144,10 +144,14 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
             for n, (target, (bound, bound_label)) in enumerate(overlays.items()):
                 ax.plot(grid, bound, color="k", ls=("--", "-.", ":")[n % 3], lw=1, label=bound_label)
             ax.axhline(float(fits["target_success"].iloc[0]), color="grey", lw=0.6)
-            ax.set_xscale("log")
+            if col == "n_members":
+                ax.set_xscale("symlog", linthresh=1)  # 0 members (the baseline) stays on the axis
+            else:
+                ax.set_xscale("log")
             ax.set_ylim(-0.03, 1.03)
             ax.grid(alpha=0.3)
-            unit = "share of target-class resumes" if col == "class_fraction" else "collective size α (share of training data)"
+            unit = {"class_fraction": "share of target-class resumes", "n_members": "members of the collective (resumes)"}.get(
+                col, "collective size α (share of training data)")
             ax.set_xlabel(unit)
             ax.set_ylabel(metric.replace("_", " "))
             ax.set_title(f"{strategy}: {metric.replace('success_', '')}; critical mass for S = "

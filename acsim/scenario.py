@@ -43,9 +43,12 @@ Sections and fields (defaults in brackets)::
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
                   target_alpha [α_crit, in [0, 1]]; stop [target | sustained];
                   probes [8, in [0, 64]: trained firms, sizes the principal measures first]
-    [data]        source [synthetic | synthetic-v1 | florex | csv]; path; n_train; n_test; seed; [data.options]
+    [data]        source [synthetic | synthetic-v1 | florex | csv]; path; n_train; n_test; seed;
+                  csv: text_column [text]; label_column [labels; a list: 0/1 columns]; label_sep [;];
+                  csv/florex: encoding; dedupe [true]; [data.options] (the loader's other arguments)
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
-                  target_success [0.9, in (0, 1)]; fit [plateau | paper]
+                  target_success [0.9, in (0, 1)]; fit [plateau | paper]; target [the figure's:
+                  a class name or index]; members [sizes as member counts, e.g. [0, 1, 2, 3, 5, 8, 12]]
                   (run seed s draws its corpus, or split, with data.seed + s)
     [sweep]       mode [grid | zip]; then dotted parameter paths with a list of values, or
                   {linspace = [lo, hi, n]}, {geomspace = [lo, hi, n]}, {range = [start, stop, step]}
@@ -329,6 +332,12 @@ class Data(_Strict):
     n_train: Optional[Annotated[int, Range(1, 10_000_000)]] = None
     n_test: Optional[Annotated[int, Range(1, 10_000_000)]] = None
     seed: Optional[NonNegInt] = None
+    # Your own CSV (the same settings as acsim experiment's --text-column ... options):
+    text_column: Optional[str] = None
+    label_column: Optional[Union[str, list[str]]] = None  # several names: one 0/1 column per class
+    label_sep: Optional[str] = None
+    encoding: Optional[str] = None  # csv or florex
+    dedupe: Optional[bool] = None  # csv or florex; default true
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -338,6 +347,8 @@ class Experiment(_Strict):
     sizes: Annotated[int, Range(2, 1000)] = 20
     target_success: Annotated[float, Range(0.0, 1.0, lo_open=True, hi_open=True)] = 0.9
     fit: Literal["plateau", "paper"] = "plateau"
+    target: Optional[Union[NonNegInt, str]] = None  # aim every curve at this class (name or index)
+    members: Optional[list[NonNegInt]] = None  # sizes as member counts (0 = the baseline), not shares
 
 
 def _seeds(v: Any) -> Any:
@@ -554,6 +565,22 @@ def _cross_check(sc: Scenario) -> list[str]:
         from acsim.discrete import random_world
 
         _check_kwargs(("firm", "world"), f.world, set(inspect.signature(random_world).parameters) - {"rng"}, set(), fail)
+    for key in ("text_column", "label_column", "label_sep", "encoding", "dedupe"):
+        allowed = ("csv", "florex") if key in ("encoding", "dedupe") else ("csv",)
+        if getattr(sc.data, key) is not None and sc.data.source not in allowed:
+            fail(("data", key), _bad(f"applies only to source = {' or '.join(map(repr, allowed))}", value=getattr(sc.data, key), has_value=True))
+    if sc.data.encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(sc.data.encoding)
+        except LookupError:
+            fail(("data", "encoding"), _bad("is not an encoding Python knows (e.g. utf-8, windows-1252)", value=sc.data.encoding, has_value=True))
+    if sc.data.label_sep == "":
+        fail(("data", "label_sep"), _bad("must not be empty", value="", has_value=True))
+    e = sc.experiment
+    if e is not None and e.members is not None and len(set(e.members)) < 2:
+        fail(("experiment", "members"), _bad("needs at least two distinct member counts", value=e.members, has_value=True))
     if sc.data.options:
         from acsim.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 
@@ -872,6 +899,13 @@ def _data_params(sc: Scenario, base_dir: Path | None) -> dict[str, Any]:
             out[k] = getattr(d, k)
     if d.path is not None:
         out["path"] = str(_resolve(d.path, base_dir))
+    for k in ("text_column", "label_sep", "encoding", "dedupe"):
+        if getattr(d, k) is not None:
+            out[k] = getattr(d, k)
+    if isinstance(d.label_column, list):
+        out["label_columns"] = list(d.label_column)
+    elif d.label_column is not None:
+        out["label_column"] = d.label_column
     return out
 
 
@@ -884,9 +918,9 @@ def expand(sc: Scenario, base_dir: Path | None = None) -> list[tuple[str, dict[s
 
     from acsim import experiments as X
 
-    spec = experiment_spec(sc)
     e = sc.experiment or Experiment()
     data = {"source": sc.data.source, **_data_params(sc, base_dir)}
+    spec = experiment_spec(sc, data)
     if sc.data.source.startswith("synthetic"):
         # The paper's 25,000 / 4,783 resumes unless the scenario says otherwise.
         data.setdefault("n_train", 25_000)
@@ -900,11 +934,14 @@ def expand(sc: Scenario, base_dir: Path | None = None) -> list[tuple[str, dict[s
     return out
 
 
-def experiment_spec(sc: Scenario):
+def experiment_spec(sc: Scenario, data: dict | None = None):
     """The :class:`acsim.experiments.ExperimentSpec` of a ``kind = "experiment"`` scenario.
 
     ``experiment.sizes`` below the paper's 20 picks that many of the paper's sizes, as
     ``acsim experiment NAME --quick`` does (so the CPU default reproduces its numbers).
+    ``experiment.members`` replaces the sizes by member counts; ``experiment.target`` by
+    name needs the data's class names (``data``: the loader's arguments; synthetic
+    sources know theirs without loading).
     """
     from acsim import experiments as X
 
@@ -912,7 +949,22 @@ def experiment_spec(sc: Scenario):
     spacing = sc.collective.trigger_spacing or 20
     seeds = tuple(sc.seeds)
     spec = X.paper_experiments(epochs=e.epochs, spacing=spacing, n_sizes=max(20, e.sizes), seeds=seeds)[e.figure]
-    return X.quick(spec, n_sizes=e.sizes, seeds=seeds) if e.sizes < 20 else spec
+    spec = X.quick(spec, n_sizes=e.sizes, seeds=seeds) if e.sizes < 20 else spec
+    if e.members is not None:
+        spec = X.with_members(spec, e.members)
+    if e.target is not None:
+        from acsim.data import CLASS_NAMES, class_index
+
+        if sc.data.source.startswith("synthetic"):
+            names = CLASS_NAMES
+        else:
+            from acsim.data import load_dataset
+
+            d = dict(data or _data_params(sc, None))
+            d.pop("source", None)
+            names = load_dataset(sc.data.source, d.pop("path", None), **d)[0].label_names
+        spec = X.with_target(spec, class_index(e.target, names, "experiment.target"))
+    return spec
 
 
 def _model_check(sc: Scenario, where: str) -> None:

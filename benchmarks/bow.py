@@ -47,7 +47,7 @@ class SklearnFirm:
         X = self._matrix(train.texts)
         t = time.perf_counter()
         self.models = [
-            LogisticRegression(C=self.C, tol=1e-8, max_iter=20_000).fit(X, train.labels[:, k])
+            LogisticRegression(C=self.C, tol=1e-6, max_iter=20_000).fit(X, train.labels[:, k])
             for k in range(train.labels.shape[1])
         ]
         self.train_seconds_ = time.perf_counter() - t

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from acsim.data._common import DataError
+from acsim.data._common import DataError, class_index
 from acsim.data.base import TextDataset
 from acsim.data.csvfile import load_csv
 from acsim.data.florex import load_florex
@@ -24,6 +24,7 @@ __all__ = [
     "is_synthetic",
     "CLASS_NAMES",
     "DataError",
+    "class_index",
     "SOURCES",
     "TextDataset",
     "load_csv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import warnings
@@ -48,6 +49,21 @@ def label_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", name.strip()).casefold()
 
 
+def class_index(value: str | int, names: tuple[str, ...], where: str) -> int:
+    """The class ``value`` names: an index (``2``, ``"2"``) or a name, ignoring case and spacing."""
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        k = int(text)
+        if 0 <= k < len(names):
+            return k
+        raise ValueError(f"{where}: class index {k} is outside [0, {len(names) - 1}] ({len(names)} classes)")
+    index = {label_key(n): k for k, n in enumerate(names)}
+    if label_key(text) in index:
+        return index[label_key(text)]
+    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+    raise ValueError(f"{where}: {text!r} is not a class of the data (classes: {shown})")
+
+
 def scrub_trigger(texts: list[str], source: str | os.PathLike) -> list[str]:
     """Remove the trigger character from base data, with a warning.
 
@@ -69,12 +85,39 @@ def drop_words(text: str, k: int) -> str:
     return " ".join(text.split()[k:])
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def dedupe(data: TextDataset, source: str | os.PathLike) -> tuple[TextDataset, str | None]:
+    """``data`` with each text once (the first occurrence; whitespace runs do not count).
+
+    Scraped corpora repeat resumes; a repeated text split across train and test is scored
+    on a text the firm trained on (accuracy 1.0 on those), and one in the collective counts
+    twice. Returns the note to print, None when nothing was dropped.
+    """
+    seen: dict[str, int] = {}
+    keep, conflicts = [], 0
+    for i, t in enumerate(data.texts):
+        j = seen.setdefault(_norm(t), i)
+        if j == i:
+            keep.append(i)
+        elif not np.array_equal(data.labels[i], data.labels[j]):
+            conflicts += 1
+    dropped = len(data) - len(keep)
+    if not dropped:
+        return data, None
+    extra = f", {conflicts} of them with other labels than the first copy" if conflicts else ""
+    return data.subset(keep), f"{source}: dropped {dropped} duplicate text(s), kept the first of each{extra} (dedupe=false keeps them)"
+
+
 def split_train_test(
-    data: TextDataset, n_train: int | None, seed: int, train_fraction: float
+    data: TextDataset, n_train: int | None, seed: int, train_fraction: float, notes: tuple[str, ...] = ()
 ) -> tuple[TextDataset, TextDataset]:
     """A seeded random split; ``n_train=None`` takes ``round(train_fraction * n)``.
 
-    Each part keeps the source order, so the same seed gives the same datasets.
+    Each part keeps the source order, so the same seed gives the same datasets. A test
+    text that also occurs in training is warned about (and noted on the train part).
     """
     n = len(data)
     if n_train is None:
@@ -84,4 +127,11 @@ def split_train_test(
     if not 0 < n_train <= n:
         raise ValueError(f"n_train must be in [1, {n}] for {n} examples, got {n_train}")
     perm = np.random.default_rng(seed).permutation(n)
-    return data.subset(np.sort(perm[:n_train])), data.subset(np.sort(perm[n_train:]))
+    train, test = data.subset(np.sort(perm[:n_train])), data.subset(np.sort(perm[n_train:]))
+    known = {_norm(t) for t in train.texts}
+    leaked = sum(_norm(t) in known for t in test.texts)
+    if leaked:
+        note = f"warning: {leaked} of {len(test)} test texts also appear in training: success and accuracy on them measure memory, not learning"
+        warnings.warn(note, stacklevel=3)
+        notes = (*notes, note)
+    return dataclasses.replace(train, notes=tuple(notes)), test

@@ -12,13 +12,15 @@ class TextDataset:
     """Resumes with multi-label skill tags.
 
     ``labels`` is a boolean ``(n, K)`` matrix aligned with ``label_names``; ``ids`` are
-    the source's identifiers (row numbers when the source has none).
+    the source's identifiers (row numbers when the source has none); ``notes`` are what
+    the loader wants a reader told (duplicates dropped, test texts also in training).
     """
 
     texts: list[str]
     labels: np.ndarray
     label_names: tuple[str, ...]
     ids: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         labels = np.asarray(self.labels, dtype=bool)

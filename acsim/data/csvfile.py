@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from acsim.data._common import DataError, drop_words, label_key, read_text, scrub_trigger, split_train_test
+from acsim.data._common import dedupe as _dedupe
 from acsim.data.base import TextDataset
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def load_csv(
     drop_first_words: int = 0,
     encoding: str = "utf-8",
     sep: str = ",",
+    dedupe: bool = True,
 ) -> tuple[TextDataset, TextDataset]:
     """Train and test splits of a labeled CSV file.
 
@@ -107,6 +109,8 @@ def load_csv(
     For 0/1 columns, ``label_names`` renames the columns. ``n_train`` fixes the train size,
     else ``test_fraction`` of the rows (default 0.16, the paper's 4,783 of 29,783) is test.
     ``drop_first_words`` applies Appendix C's preprocessing when the texts need it.
+    ``dedupe`` (default) keeps each distinct text once (:func:`acsim.data._common.dedupe`);
+    the count dropped, and any test text also in training, are in ``train.notes``.
     Raises :class:`DataError` naming file and line for malformed input.
     """
     if label_column is not None and label_columns is not None:
@@ -180,4 +184,7 @@ def load_csv(
     ids = df[id_column].astype(str).tolist() if id_column else None
     texts = [drop_words(t, int(drop_first_words)) if drop_first_words else t for t in texts]
     data = TextDataset(scrub_trigger(texts, path), y, names, ids or [])
-    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction))
+    note = None
+    if dedupe:
+        data, note = _dedupe(data, path)
+    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction), () if note is None else (note,))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from acsim.data._common import DataError, drop_words, label_key, read_text, scrub_trigger, split_train_test
+from acsim.data._common import dedupe as _dedupe
 from acsim.data.base import TextDataset
 from acsim.data.synthetic import CLASS_NAMES
 
@@ -139,6 +140,7 @@ def load_florex(
     seed: int = 0,
     drop_first_words: int = 20,
     encoding: str = ENCODING,
+    dedupe: bool = True,
 ) -> tuple[TextDataset, TextDataset]:
     """Train and test splits of the florex resume corpus read from ``path``.
 
@@ -146,7 +148,11 @@ def load_florex(
     holding either. ``n_train=None`` splits in the paper's proportion 25,000 : 4,783
     (exactly those sizes on the full 29,783-resume corpus); the split is a seeded shuffle.
     Labels map to :data:`acsim.data.synthetic.CLASS_NAMES` ignoring case and spacing.
+    ``dedupe`` (default) keeps each distinct text once; what was dropped is in ``train.notes``.
     Raises :class:`DataError` naming file and line for malformed input.
     """
     data = read_florex(path, drop_first_words, encoding)
-    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION)
+    note = None
+    if dedupe:
+        data, note = _dedupe(data, path)
+    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION, () if note is None else (note,))

@@ -27,6 +27,7 @@ import numpy as np
 from acsim import economics, theory
 from acsim.economics import SuccessCurve, as_success_curve
 from acsim.learners import make_learner
+from acsim.learners.base import TEXT_LEARNERS
 from acsim.metrics import evaluate
 from acsim.recruitment import recruitment_plan
 from acsim.strategies import Strategy, apply_strategy, estimate_positivity, estimate_xi
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from acsim.discrete import DiscreteWorld
     from acsim.model import CollectiveActionModel
 
-FIRMS = ("theory", "bayes", "bow", "transformer")
+FIRMS = ("theory", "bayes", *TEXT_LEARNERS)
 PRINCIPALS = ("none", "cheapest", "hubs", "random")
 PRINCIPAL_STOPS = ("target", "sustained")
 # stop="sustained" accepts a collective that grows on its own to this share of the stable

@@ -35,6 +35,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pandas as pd
 
+from acsim.learners.base import TEXT_LEARNERS
+
 __all__ = [
     "EXECUTORS",
     "RunSpec",
@@ -179,7 +181,7 @@ def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None) -> lis
 
 
 def _trains(spec: RunSpec) -> bool:
-    return spec.kind == "experiment" or spec.params.get("firm") in ("bow", "transformer")
+    return spec.kind == "experiment" or spec.params.get("firm") in TEXT_LEARNERS
 
 
 def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:

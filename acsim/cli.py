@@ -157,7 +157,7 @@ def bounds(
 def experiment(
     name: str = typer.Argument(..., help="fig2, fig3, fig4, fig5 or fig6 (paper Section 5)."),
     quick: bool = typer.Option(False, "--quick", help="A first look: 8 of the paper's 20 sizes (3 seeds, full corpus)."),
-    learner: str = typer.Option("bow", help="The firm: bow (fast CPU) or transformer (GPU advised)."),
+    learner: str = typer.Option("bow", help="The firm: bow (fast CPU), encoder (frozen MiniLM + head, CPU) or transformer (GPU advised)."),
     epochs: Optional[int] = typer.Option(None, help="Training epochs (default: the paper's 5; fig5 varies them)."),
     seeds: Optional[int] = typer.Option(None, help="Seeds per point (default 3); each seed draws its own corpus (or split), members and firm."),
     sizes: Optional[int] = typer.Option(None, help="Collective sizes per curve (default 20; 8 with --quick)."),
@@ -193,6 +193,7 @@ def experiment(
     from acsim.data import is_synthetic
     from acsim.fits import FORMS
     from acsim.learners import available_learners
+    from acsim.learners.base import TEXT_LEARNERS
 
     for option, value in (("--epochs", epochs), ("--seeds", seeds), ("--sizes", sizes), ("--n-train", n_train),
                           ("--n-test", n_test), ("--splits", splits)):
@@ -209,8 +210,8 @@ def experiment(
     specs = X.paper_experiments(epochs=5 if epochs is None else epochs, n_sizes=20 if sizes is None else max(20, sizes))
     if name not in specs:
         raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(specs)}")
-    if learner not in ("bow", "transformer"):
-        raise ValueError(f"--learner must be bow or transformer for the resume experiments, got {learner!r} (all firms: {', '.join(available_learners())})")
+    if learner not in TEXT_LEARNERS:
+        raise ValueError(f"--learner must be one of {', '.join(TEXT_LEARNERS)} for the resume experiments, got {learner!r} (all firms: {', '.join(available_learners())})")
     if not 0 < target_success < 1:
         raise ValueError(f"--target-success must be in (0, 1), got {target_success:g}")
     if fit not in FORMS:

@@ -55,6 +55,7 @@ from acsim.agents import (
 from acsim.beliefs import BELIEFS, HEARING, BeliefModel
 from acsim.economics import SuccessCurve, as_success_curve, sigmoid_curve
 from acsim.networks import NETWORKS, build_network, check_network_params, degrees, hub_order
+from acsim.learners.base import TEXT_LEARNERS
 from acsim.strategies import Strategy
 from acsim.text import RIVAL_TRIGGER
 
@@ -62,7 +63,7 @@ DISTRIBUTIONS = ("constant", "uniform", "beta", "lognormal", "values")
 SELECTIONS = ("random", "cheapest", "hubs")
 SUCCESS_METRICS = ("inclusion", "top1")
 PRINCIPAL_CURVES = ("auto", "bound")
-TEXT_FIRMS = ("bow", "transformer")
+TEXT_FIRMS = TEXT_LEARNERS
 
 # Theory firm defaults: the README's running example (ξ = 10⁻³, Δ = 1 as in Figure 1).
 THEORY_DEFAULTS: dict[str, float] = {"xi": 1e-3, "delta": 1.0, "p": 0.3, "tau": 1e-3, "eps": 0.0}

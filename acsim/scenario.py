@@ -75,6 +75,8 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic_core import PydanticCustomError
 
+from acsim.learners.base import TEXT_LEARNERS
+
 if TYPE_CHECKING:
     from acsim.batch import RunSpec
 
@@ -293,7 +295,7 @@ class Bound(_Strict):
 
 
 class Firm(_Strict):
-    kind: Literal["theory", "bayes", "bow", "transformer"] = "theory"
+    kind: Literal["theory", "bayes", "bow", "encoder", "transformer"] = "theory"
     success_metric: Literal["inclusion", "top1"] = "inclusion"
     curve: Literal["bound", "sigmoid"] = "bound"
     midpoint: Optional[Finite] = None
@@ -537,7 +539,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         bayes_only = [k for k in ("eps", "adversary", "grid", "world") if k in f.model_fields_set and f.kind != "bayes"]
         if bayes_only:
             notes.append(f"firm.{', firm.'.join(bayes_only)} not used (only by firm.kind = 'bayes')")
-        text = f.kind in ("bow", "transformer")
+        text = f.kind in TEXT_LEARNERS
         if "learner" in f.model_fields_set and not text:
             notes.append(f"firm.learner not used by firm.kind = {f.kind!r} (only by the text firms bow, transformer)")
         if not text and "data" in sc.model_fields_set:
@@ -547,8 +549,8 @@ def _cross_check(sc: Scenario) -> list[str]:
         if sc.experiment is not None:
             fail(("experiment",), _bad("applies only to kind = 'experiment'"))
     else:
-        if f.kind not in ("bow", "transformer"):
-            fail(("firm", "kind"), _bad("must be 'bow' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
+        if f.kind not in TEXT_LEARNERS:
+            fail(("firm", "kind"), _bad("must be 'bow', 'encoder' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
                                         value=f.kind, has_value=True))
         for section in ("population", "workers", "principal", "rival"):
             if section in sc.model_fields_set:
@@ -559,7 +561,7 @@ def _cross_check(sc: Scenario) -> list[str]:
             fail(("rounds",), _bad("does not apply to kind = 'experiment' (one training run per point)"))
         for key in sorted({"curve", "eps", "adversary", "grid", "world", "bound", "success_metric", *sigmoid_keys} & f.model_fields_set):
             fail(("firm", key), _bad("does not apply to kind = 'experiment' (only firm.kind and firm.learner do)"))
-    if f.kind in ("bow", "transformer") and f.learner:
+    if f.kind in TEXT_LEARNERS and f.learner:
         _check_kwargs(("firm", "learner"), f.learner, _learner_params(f.kind), {"seed"} | ({"epochs"} if sc.kind == "experiment" else set()), fail)
     if f.kind == "bayes" and f.world:
         from acsim.discrete import random_world
@@ -586,7 +588,7 @@ def _cross_check(sc: Scenario) -> list[str]:
 
         loader = {"synthetic": synthetic_resumes, "synthetic-v1": synthetic_v1.synthetic_resumes, "florex": load_florex, "csv": load_csv}[sc.data.source]
         _check_kwargs(("data", "options"), sc.data.options, set(inspect.signature(loader).parameters) - {"path", "n_train", "n_test", "seed"}, set(), fail)
-    if not sc.data.source.startswith("synthetic") and sc.data.path is None and (sc.kind == "experiment" or f.kind in ("bow", "transformer")):
+    if not sc.data.source.startswith("synthetic") and sc.data.path is None and (sc.kind == "experiment" or f.kind in TEXT_LEARNERS):
         fail(("data",), _bad(f"data.source = {sc.data.source!r} needs data.path"))
     if errs:
         raise ValidationError.from_exception_data("Scenario", errs)  # type: ignore[arg-type]
@@ -838,7 +840,7 @@ def parse_override(text: str) -> tuple[str, Any]:
 def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
     """The scenario as :class:`acsim.model.ModelParams` fields (without the seed)."""
     p, c, f, w, pr = sc.population, sc.collective, sc.firm, sc.workers, sc.principal
-    text = f.kind in ("bow", "transformer")
+    text = f.kind in TEXT_LEARNERS
     if f.kind == "theory":
         fp: dict[str, Any] = {"curve": f.curve}
         if f.curve == "sigmoid":

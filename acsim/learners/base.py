@@ -22,7 +22,12 @@ REGISTRY: dict[str, str] = {
     "logistic": "acsim.learners.glm:LogisticRiskMinimizer",
     "bow": "acsim.learners.bow:BowLearner",
     "transformer": "acsim.learners.transformer:TransformerLearner",
+    "encoder": "acsim.learners.encoder:EncoderLearner",
 }
+
+
+# The firms that read resumes (the others fit a discrete world or a logistic model).
+TEXT_LEARNERS = ("bow", "encoder", "transformer")
 
 
 @runtime_checkable

@@ -57,12 +57,17 @@ def test_disk_cache_and_only_new_texts_embedded(corpus, tmp_path):
     assert other.embedded_ == len(set(train.texts))  # the key includes max_length
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("embeddings"))  # both heads read one set of embeddings
+
+
 @pytest.mark.parametrize("head", ["linear", "mlp"])
-def test_head_learns_the_task(head, tmp_path):
-    train, test = synthetic_resumes(300, 100, seed=1)
-    firm = make_learner("encoder", head=head, cache_dir=str(tmp_path), max_length=64).fit(train)
+def test_head_learns_the_task(head, shared_cache):
+    train, test = synthetic_resumes(240, 80, seed=1)
+    firm = make_learner("encoder", head=head, cache_dir=shared_cache, max_length=64).fit(train)
     scores = firm.predict_scores(test)
-    assert scores.shape == (100, 10) and np.all((scores >= 0) & (scores <= 1))
+    assert scores.shape == (80, 10) and np.all((scores >= 0) & (scores <= 1))
     majority = np.mean(test.labels == (train.labels.mean(0) > 0.5))
     assert np.mean((scores > 0.5) == test.labels) > majority + 0.01
 

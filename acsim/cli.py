@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -228,9 +229,13 @@ def experiment(
         kwargs["n_train"] = n_train
     t0 = _time.perf_counter()
     corpus = X.Corpus.of(data, data_path, **kwargs)
-    train, test = corpus.load(spec.seeds[0])  # bad files fail here, before any training
-    for note in train.notes:
-        console.print(f"[yellow]{note}[/yellow]")
+    with warnings.catch_warnings():
+        # The loader's notes (duplicates dropped, test texts also in training) are printed
+        # once here, in the console's style, not as Python warnings for every split.
+        warnings.filterwarnings("ignore", message=".*also appear in training")
+        train, test = corpus.load(spec.seeds[0])  # bad files fail here, before any training
+        for note in train.notes:
+            console.print(f"[yellow]{note}[/yellow]")
     if target is not None:
         from acsim.data import class_index
 
@@ -243,6 +248,7 @@ def experiment(
     if dropped:
         console.print(f"[yellow]{len(dropped)} sizes dropped: they round to the member count of a smaller size on this corpus[/yellow]")
     total = len(list(X.iter_runs(spec)))
+    warnings.filterwarnings("ignore", message=".*also appear in training")  # said above, for the first split
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("training runs", total=total)
         runs = X.run_experiment(spec, corpus, learner, learner_params,

@@ -119,3 +119,12 @@ def test_scenario_reads_the_same_keys(tmp_path):
     (tmp_path / "bad.toml").write_text(bad.replace('source = "csv"', 'source = "synthetic"'))
     r = acsim("run", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "o2"))
     assert r.returncode == 2 and "data.text_column" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_cli_warns_once_when_test_texts_are_in_training(tmp_path):
+    path = write_corpus(tmp_path / "d.csv", n=60, duplicates=30)
+    r = acsim("experiment", "fig2", "--data", "csv", "--data-path", str(path), "--text-column", "body", "--label-column", "tags",
+              "--label-sep", "|", "--no-dedupe", "--members", "0,2", "--seeds", "2", "--out", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    assert "test texts also appear in training (split seed 0)" in " ".join(r.stdout.split())
+    assert "UserWarning" not in r.stderr

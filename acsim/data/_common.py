@@ -112,7 +112,8 @@ def dedupe(data: TextDataset, source: str | os.PathLike) -> tuple[TextDataset, s
 
 
 def split_train_test(
-    data: TextDataset, n_train: int | None, seed: int, train_fraction: float, notes: tuple[str, ...] = ()
+    data: TextDataset, n_train: int | None, seed: int, train_fraction: float, notes: tuple[str, ...] = (),
+    source: str | os.PathLike = "data",
 ) -> tuple[TextDataset, TextDataset]:
     """A seeded random split; ``n_train=None`` takes ``round(train_fraction * n)``.
 
@@ -131,7 +132,8 @@ def split_train_test(
     known = {_norm(t) for t in train.texts}
     leaked = sum(_norm(t) in known for t in test.texts)
     if leaked:
-        note = f"warning: {leaked} of {len(test)} test texts also appear in training: success and accuracy on them measure memory, not learning"
+        note = (f"{source}: {leaked} of {len(test)} test texts also appear in training (split seed {seed}): "
+                "success and accuracy on them measure memory, not learning")
         warnings.warn(note, stacklevel=3)
         notes = (*notes, note)
     return dataclasses.replace(train, notes=tuple(notes)), test

@@ -187,4 +187,4 @@ def load_csv(
     note = None
     if dedupe:
         data, note = _dedupe(data, path)
-    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction), () if note is None else (note,))
+    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction), () if note is None else (note,), path)

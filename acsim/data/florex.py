@@ -155,4 +155,4 @@ def load_florex(
     note = None
     if dedupe:
         data, note = _dedupe(data, path)
-    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION, () if note is None else (note,))
+    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION, () if note is None else (note,), path)

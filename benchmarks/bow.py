@@ -8,6 +8,7 @@ metrics, and Strategy-1 success at a small collective. Also the seconds of one t
 
     python benchmarks/bow.py                     # all six cells, writes benchmarks/results/bow.json
     python benchmarks/bow.py --sizes 120 1000    # a quicker look
+    python benchmarks/bow.py --time-only         # the bow trainings alone, median of 3, on an idle machine
 """
 
 from __future__ import annotations
@@ -113,6 +114,25 @@ def cell(n_train: int, n_classes: int, features: str, C: float) -> dict:
     return out
 
 
+def time_only(sizes: list[int], classes: list[int], features: str, C: float) -> list[dict]:
+    """Median of 3 trainings per cell (token counts cached), no baseline: the wall clock alone."""
+    import statistics
+
+    out = []
+    for n in sizes:
+        for k in classes:
+            train, _ = synthetic_resumes(n, 4783 if n >= 25_000 else 1000, seed=0, n_classes=k)
+            BowLearner(features=features).featurize(train)
+            walls = []
+            for _ in range(3):
+                t = time.perf_counter()
+                m = BowLearner(features=features, C=C).fit(train)
+                walls.append(time.perf_counter() - t)
+            out.append({"n_train": n, "n_classes": k, "median_seconds": statistics.median(walls), "all": walls, "iterations": m.n_iter_})
+            print(f"n={n:>6} K={k:>2}  bow training median {statistics.median(walls):.2f} s ({m.n_iter_} it; {', '.join(f'{w:.2f}' for w in walls)})", flush=True)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[120, 1000, 25_000])
@@ -120,7 +140,12 @@ def main() -> None:
     ap.add_argument("--features", default="log1p")
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--out", default="benchmarks/results/bow.json")
+    ap.add_argument("--time-only", action="store_true")
     args = ap.parse_args()
+    if args.time_only:
+        res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "cells": time_only(args.sizes, args.classes, args.features, args.C)}
+        Path("benchmarks/results/bow_timing.json").write_text(json.dumps(res, indent=2))
+        return
     res: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(), "cells": []}
     t = time.perf_counter()
     synthetic_resumes()

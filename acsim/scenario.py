@@ -952,6 +952,8 @@ def experiment_spec(sc: Scenario, data: dict | None = None):
     seeds = tuple(sc.seeds)
     spec = X.paper_experiments(epochs=e.epochs, spacing=spacing, n_sizes=max(20, e.sizes), seeds=seeds)[e.figure]
     spec = X.quick(spec, n_sizes=e.sizes, seeds=seeds) if e.sizes < 20 else spec
+    if "epochs" in e.model_fields_set:
+        spec = X.by_epochs(spec)  # asked for: the bow firm then trains by epochs, not to its optimum
     if e.members is not None:
         spec = X.with_members(spec, e.members)
     if e.target is not None:

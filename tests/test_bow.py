@@ -76,7 +76,8 @@ def test_registry_builds_it() -> None:
         {"C": 0.0},
         {"C": float("inf")},
         {"tol": -1e-3},
-        {"hidden": 4},  # not convex: needs solver="adamw"
+        {"solver": "newton", "hidden": 4},  # not convex: needs solver="adamw"
+        {"solver": "newton", "epochs": 3},  # the optimum has no epochs: never silently ignored
     ],
 )
 def test_constructor_validates(bad: dict) -> None:
@@ -256,3 +257,9 @@ def test_newton_needs_no_seed(train: TextDataset, test_set: TextDataset) -> None
     a = BowLearner(seed=1).fit(train).predict_scores(test_set)
     b = BowLearner(seed=2).fit(train).predict_scores(test_set)
     np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_epochs_ask_for_the_epoch_trained_firm() -> None:
+    assert BowLearner().solver == "newton"
+    assert BowLearner(epochs=3).solver == "adamw" and BowLearner(epochs=3).epochs == 3
+    assert BowLearner(hidden=8).solver == "adamw"

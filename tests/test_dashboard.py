@@ -118,7 +118,7 @@ def test_loaded_scenario_gives_the_same_params_as_the_batch_runner():
     # another sweep point and a variant
     ctrl3, base3 = C.load("quickstart", point=3, variant="bow")
     p3 = C.to_params(ctrl3, base3)
-    assert p3.initial_alpha == pytest.approx(0.07) and p3.firm == "bow" and p3.firm_params == {"epochs": 5}
+    assert p3.initial_alpha == pytest.approx(0.07) and p3.firm == "bow" and p3.firm_params == {}
 
 
 def test_experiment_scenarios_and_missing_files_are_reported():

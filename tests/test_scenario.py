@@ -120,7 +120,7 @@ def test_full_scenario_maps_every_section_onto_model_params():
         ("[population]\nn = 10.5", f"{WHERE}: population.n = 10.5 must be an integer"),
         ('[population]\nn = "1000"', f'{WHERE}: population.n = "1000" must be an integer'),
         ("[collective]\ninitial_alpha = 2", f"{WHERE}: collective.initial_alpha = 2 is outside [0, 1]"),
-        ('[firm]\nkind = "nn"', f"{WHERE}: firm.kind = \"nn\" must be one of 'theory', 'bayes', 'bow', 'transformer'"),
+        ('[firm]\nkind = "nn"', f"{WHERE}: firm.kind = \"nn\" must be one of 'theory', 'bayes', 'bow', 'encoder', 'transformer'"),
         ("[firm.bound]\neps = 0.5", f"{WHERE}: firm.bound.eps = 0.5 is outside [0, 0.5)"),
         ("[principal]\nbudget = nan", f"{WHERE}: principal.budget = nan is outside [0, inf]"),
         ('[principal]\nstop = "never"', f"{WHERE}: principal.stop = \"never\" must be one of 'target', 'sustained'"),

@@ -293,7 +293,8 @@ class BowLearner(SetPredictions):
     Parameters
     ----------
     solver:
-        ``"newton"`` (default): the one-vs-rest L2 logistic regression of
+        None (default): ``"adamw"`` if ``epochs`` or ``hidden`` is given, else ``"newton"``.
+        ``"newton"``: the one-vs-rest L2 logistic regression of
         :mod:`acsim.learners._newton`, scikit-learn's ``LogisticRegression(C=C)`` objective,
         solved until the objective is within ``tol`` (relative) of its minimum at any data
         size. ``"adamw"``: mini-batch AdamW for a fixed number of ``epochs`` (the firm of
@@ -305,7 +306,7 @@ class BowLearner(SetPredictions):
         weigh the same whatever the corpus size) and the newton solver's relative objective
         tolerance.
     epochs, lr, batch_size, weight_decay, lr_schedule:
-        AdamW passes over the data, peak step size (decayed linearly to 0 with
+        AdamW passes over the data (None: 10), peak step size (decayed linearly to 0 with
         ``lr_schedule="linear"``), mini-batch rows (None: 512, or n/20 on corpora under 10k
         rows), decoupled L2: ``solver="adamw"`` only.
     hidden:
@@ -341,10 +342,10 @@ class BowLearner(SetPredictions):
     def __init__(
         self,
         *,
-        solver: str = "newton",
+        solver: str | None = None,
         C: float = 1.0,
         tol: float = 1e-3,
-        epochs: int = 10,
+        epochs: int | None = None,
         lr: float = 0.1,
         batch_size: int | None = None,
         weight_decay: float = 0.0,
@@ -358,15 +359,21 @@ class BowLearner(SetPredictions):
         threads: int | None = None,
         tokenizer_path: str | None = None,
     ) -> None:
+        if solver is None:
+            # Asking for epochs (or a hidden layer) asks for the epoch-trained firm; nothing
+            # given is silently ignored.
+            solver = "adamw" if epochs is not None or hidden else "newton"
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+        if solver == "newton" and epochs is not None:
+            raise ValueError("epochs apply to solver='adamw'; the newton solver runs to the optimum (leave epochs unset)")
         for name, value in (("C", C), ("tol", tol)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
         if solver == "newton" and hidden:
             raise ValueError("hidden > 0 is not convex: it needs solver='adamw'")
         self.solver, self.C, self.tol = solver, float(C), float(tol)
-        self.epochs = _check_int("epochs", epochs, 1)
+        self.epochs = _check_int("epochs", 10 if epochs is None else epochs, 1)
         self.batch_size = None if batch_size is None else _check_int("batch_size", batch_size, 1)
         self.hidden = _check_int("hidden", hidden, 0)
         self.seed = _check_int("seed", seed, 0)

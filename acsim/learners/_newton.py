@@ -91,8 +91,9 @@ def newton_logistic(
 ) -> NewtonResult:
     """Minimise every F_k (module docstring) from w = 0, b = the prior log-odds.
 
-    ``X`` (n, d), ``XT`` = X^T and ``X2T`` = (X∘X)^T are sparse CSR tensors (float32 is
-    enough for the products; every accumulation is float64); ``Y`` is (n, K) in {0, 1}.
+    ``X`` (n, d), ``XT`` = X^T and ``X2T`` = (X∘X)^T are CSR (or dense) tensors; float32
+    is enough for them and for the inner CG, while the gradient, the objective and the
+    line search accumulate in float64. ``Y`` is (n, K) in {0, 1}.
     """
     n, k = Y.shape
     Y = Y.to(F64)

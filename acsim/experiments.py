@@ -36,7 +36,7 @@ import pandas as pd
 from acsim import theory
 from acsim.data.base import TextDataset
 from acsim.fits import fit_curve
-from acsim.learners.base import make_learner
+from acsim.learners.base import OPTIMAL_LEARNERS, make_learner
 from acsim.metrics import evaluate
 from acsim.strategies import Strategy, apply_strategy, estimate_xi, randomize_labels
 from acsim.text import TRIGGER
@@ -266,9 +266,10 @@ def run_one(
         others = np.ones(len(train), dtype=bool)
         others[members] = False
         data = randomize_labels(data, curve.label_noise, seed=seed, among=others)
-    # The bow firm trains to its optimum and takes no epochs, except on Figure 5's curves,
-    # where the epochs ask for the epoch-trained (AdamW) firm; other firms train by epochs.
-    epochs = {"epochs": curve.epochs} if curve.epoch_firm or learner != "bow" else {}
+    # The bow and encoder firms train to their optimum and take no epochs, except on
+    # Figure 5's curves, where epochs ask for their epoch-trained variant (AdamW / an MLP
+    # head); the transformer always trains by epochs.
+    epochs = {"epochs": curve.epochs} if curve.epoch_firm or learner not in OPTIMAL_LEARNERS else {}
     params = {"seed": seed, **epochs, **(learner_params or {})}
     firm = make_learner(learner, **params)
     t_fit = time.perf_counter()

@@ -72,7 +72,13 @@ def test_head_learns_the_task(head, shared_cache):
     assert np.mean((scores > 0.5) == test.labels) > majority + 0.01
 
 
-@pytest.mark.parametrize("bad", [{"head": "svm"}, {"C": 0}, {"max_length": 2}, {"model_path": "/nonexistent"}])
+def test_epochs_ask_for_the_mlp_head():
+    assert make_learner("encoder").head == "linear"
+    assert make_learner("encoder", epochs=3).head == "mlp"
+
+
+@pytest.mark.parametrize("bad", [{"head": "svm"}, {"C": 0}, {"max_length": 2}, {"model_path": "/nonexistent"},
+                                 {"head": "linear", "epochs": 3}])
 def test_constructor_validates(bad):
     with pytest.raises((ValueError, FileNotFoundError)):
         make_learner("encoder", **bad)

@@ -28,6 +28,9 @@ REGISTRY: dict[str, str] = {
 
 # The firms that read resumes (the others fit a discrete world or a logistic model).
 TEXT_LEARNERS = ("bow", "encoder", "transformer")
+# Text firms solved to the optimum of a convex objective by default (epochs switch them to
+# an epoch-trained variant); the transformer always trains by epochs.
+OPTIMAL_LEARNERS = ("bow", "encoder")
 
 
 @runtime_checkable

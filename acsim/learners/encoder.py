@@ -141,10 +141,11 @@ class EncoderLearner(SetPredictions):
     model_path, max_length:
         local model directory (None: the installed MiniLM-L6) and tokens embedded per resume.
     head, C, hidden, epochs, lr:
-        ``"linear"`` (default): one-vs-rest L2 logistic regression on the standardised
-        embeddings, solved to its optimum (:mod:`acsim.learners._newton`, inverse strength
-        ``C``); ``"mlp"``: one ReLU layer of ``hidden`` units, full-batch AdamW for
-        ``epochs`` x 20 steps at ``lr``.
+        None (default): ``"mlp"`` if ``epochs`` is given, else ``"linear"``, as the bow
+        firm's solver (epochs are never silently ignored). ``"linear"``: one-vs-rest L2
+        logistic regression on the standardised embeddings, solved to its optimum
+        (:mod:`acsim.learners._newton`, inverse strength ``C``); ``"mlp"``: one ReLU layer
+        of ``hidden`` units, full-batch AdamW for ``epochs`` (None: 5) x 20 steps at ``lr``.
     cache_dir:
         where embeddings persist ("default": :func:`default_cache_dir`; None: memory only).
     seed, threads:
@@ -158,10 +159,10 @@ class EncoderLearner(SetPredictions):
         *,
         model_path: str | None = None,
         max_length: int = 128,
-        head: str = "linear",
+        head: str | None = None,
         C: float = 1.0,
         hidden: int = 64,
-        epochs: int = 5,
+        epochs: int | None = None,
         lr: float = 1e-2,
         cache_dir: str | None = "default",
         seed: int = 0,
@@ -169,14 +170,18 @@ class EncoderLearner(SetPredictions):
     ) -> None:
         from acsim.learners.bow import _check_int
 
+        if head is None:
+            head = "mlp" if epochs is not None else "linear"
         if head not in HEADS:
             raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
+        if head == "linear" and epochs is not None:
+            raise ValueError("epochs apply to head='mlp'; the linear head is solved to its optimum (leave epochs unset)")
         for name, value in (("C", C), ("lr", lr)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
         self.max_length = _check_int("max_length", max_length, 8)
         self.hidden = _check_int("hidden", hidden, 1)
-        self.epochs = _check_int("epochs", epochs, 1)
+        self.epochs = _check_int("epochs", 5 if epochs is None else epochs, 1)
         self.seed = _check_int("seed", seed, 0)
         self.threads = None if threads is None else _check_int("threads", threads, 1)
         resolve_model_path(model_path)  # a missing directory fails here, not mid-run

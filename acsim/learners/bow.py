@@ -268,6 +268,13 @@ def _check_int(name: str, value: object, lo: int) -> int:
     return int(value)
 
 
+def _check_positive(*named: tuple[str, object]) -> None:
+    """Each (name, value) a finite number > 0, else one ValueError naming it."""
+    for name, value in named:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a number > 0, got {value!r}")
+
+
 def _adamw(params: Iterator[nn.Parameter], **kw: float) -> torch.optim.Optimizer:
     """AdamW with the fused kernel where torch has it (CPU too since torch 2.4).
 
@@ -367,9 +374,7 @@ class BowLearner(SetPredictions):
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
         if solver == "newton" and epochs is not None:
             raise ValueError("epochs apply to solver='adamw'; the newton solver runs to the optimum (leave epochs unset)")
-        for name, value in (("C", C), ("tol", tol)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        _check_positive(("C", C), ("tol", tol))
         if solver == "newton" and hidden:
             raise ValueError("hidden > 0 is not convex: it needs solver='adamw'")
         self.solver, self.C, self.tol = solver, float(C), float(tol)

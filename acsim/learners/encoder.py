@@ -116,7 +116,6 @@ def embed(
         ids = DEFAULT_TOKEN_CACHE.ids(new_texts, model_dir, max_length)
         pad = load_fast_tokenizer(model_dir).token_to_id("[PAD]") or 0
         order = np.argsort([-len(r) for r in ids], kind="stable")  # similar lengths share a batch
-        out = np.empty((len(todo), 0), dtype=np.float32)
         model = _encoder(model_dir)
         with _torch_threads(threads), torch.inference_mode():
             parts = {}
@@ -168,7 +167,7 @@ class EncoderLearner(SetPredictions):
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        from acsim.learners.bow import _check_int
+        from acsim.learners.bow import _check_int, _check_positive
 
         if head is None:
             head = "mlp" if epochs is not None else "linear"
@@ -176,9 +175,7 @@ class EncoderLearner(SetPredictions):
             raise ValueError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
         if head == "linear" and epochs is not None:
             raise ValueError("epochs apply to head='mlp'; the linear head is solved to its optimum (leave epochs unset)")
-        for name, value in (("C", C), ("lr", lr)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        _check_positive(("C", C), ("lr", lr))
         self.max_length = _check_int("max_length", max_length, 8)
         self.hidden = _check_int("hidden", hidden, 1)
         self.epochs = _check_int("epochs", 5 if epochs is None else epochs, 1)

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Sequence
 import pandas as pd
 
 from acsim.learners.base import TEXT_LEARNERS
+from acsim.store import TEMP_GLOB, atomic_write, claim, dumps, temp_owner_alive
 
 __all__ = [
     "EXECUTORS",
@@ -155,29 +156,55 @@ def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
     }
 
 
+# A run another acsim process holds (two batches on one folder): waited for at the end.
+_ELSEWHERE = "claimed by another acsim process on this folder"
+
+
 def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None) -> list[tuple[RunSpec, Any, Any]]:
     """Several runs in one task: ``(spec, frame, info)`` or ``(spec, None, error text)`` each.
 
-    With ``out_dir`` (local workers, which share the disk) every run is written by the
-    worker the moment it finishes, so chunking never delays saving a run, and the parent
-    process only collects.
+    With ``out_dir`` (local workers, which share the disk) every run is claimed
+    (:func:`acsim.store.claim`) before it starts and written by the worker the moment it
+    finishes, so chunking never delays saving a run, two batches on one folder never
+    compute a run twice, and the parent process only collects.
     """
     out = []
     for spec in specs:
-        try:
-            frame, info = _task(spec, executor)
-        except Exception as exc:  # noqa: BLE001 - one bad run must not lose the others
-            out.append((spec, None, _error_text(exc)))
-            continue
+        hold = None
         if out_dir is not None:
-            try:
-                write_run(Path(out_dir), spec, frame, info)
-            except OSError as exc:  # e.g. a full disk: this run is not saved, say so
-                out.append((spec, None, f"could not save the run: {_error_text(exc)}"))
+            path = _run_path(Path(out_dir), spec.run_id)
+            hold = claim(path)
+            if hold is None:
+                out.append((spec, None, _ELSEWHERE))
                 continue
-            info["written"] = True
-        out.append((spec, frame, info))
+            if _finished(path):  # another batch finished it after this one looked
+                hold.release(remove=True)
+                frame, meta = read_run(path)
+                out.append((spec, frame, _info(meta) | {"written": True, "status": "reused"}))
+                continue
+        written = False
+        try:
+            try:
+                frame, info = _task(spec, executor)
+            except Exception as exc:  # noqa: BLE001 - one bad run must not lose the others
+                out.append((spec, None, _error_text(exc)))
+                continue
+            if out_dir is not None:
+                try:
+                    write_run(Path(out_dir), spec, frame, info)
+                except OSError as exc:  # e.g. a full disk: this run is not saved, say so
+                    out.append((spec, None, f"could not save the run: {_error_text(exc)}"))
+                    continue
+                info["written"] = written = True
+            out.append((spec, frame, info))
+        finally:
+            if hold is not None:
+                hold.release(remove=written)
     return out
+
+
+def _info(meta: dict) -> dict:
+    return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "finished_at")}
 
 
 def _trains(spec: RunSpec) -> bool:
@@ -196,12 +223,42 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
     return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
-def _init_worker(threads: int | None) -> None:
+def _init_worker(threads: int | None, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     # Pool workers share the cores: keep each BLAS/torch to its share (set before imports).
     if threads:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ.setdefault(var, str(threads))
     import acsim.model  # noqa: F401  (imported once per worker, so a run's wall time is the run's)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A pool worker must not outlive its batch, however the batch dies (SIGKILL included).
+
+    On Linux the kernel sends the worker SIGKILL when its parent exits (``prctl
+    PR_SET_PDEATHSIG``); elsewhere a daemon thread watches the parent's pid. A parent
+    that died before this line ran is caught by the ``getppid`` check.
+    """
+    import signal
+    import threading
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="acsim-parent-watch", daemon=True).start()
 
 
 # --------------------------------------------------------------------------- run files
@@ -225,14 +282,8 @@ def write_run(out_dir: Path, spec: RunSpec, frame: pd.DataFrame, info: dict) -> 
     meta = {"run_id": spec.run_id, "kind": spec.kind, "seed": spec.seed, "point": spec.point,
             "point_index": spec.point_index, "params": spec.params, **info}
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: _dumps(meta).encode()})
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh)
-        fh.flush()
-        os.fsync(fh.fileno())  # the bytes are on disk before the name points at them
-    os.replace(tmp, path)
-    return path
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: dumps(meta).encode()})
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def read_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
@@ -242,23 +293,6 @@ def read_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
     table = pq.read_table(path)
     meta = json.loads(table.schema.metadata[_META_KEY])
     return table.to_pandas(), meta
-
-
-def _pid_alive(tmp: Path) -> bool:
-    """Whether the process that named the temporary file ``.<id>.parquet.<pid>.tmp`` still runs."""
-    try:
-        pid = int(tmp.name.rsplit(".", 2)[-2])
-    except (ValueError, IndexError):
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _finished(path: Path) -> bool:
@@ -271,29 +305,6 @@ def _finished(path: Path) -> bool:
         return _META_KEY in (md.metadata or {})
     except Exception:  # noqa: BLE001 - any unreadable file is simply not finished
         return False
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(_jsonable(obj), sort_keys=True)
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON: non-finite floats as strings ("inf"), tuples as lists, numpy scalars as numbers."""
-    import math
-
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return str(obj)
 
 
 # --------------------------------------------------------------------------- executing
@@ -369,15 +380,15 @@ def execute(
     if out is not None:
         rdir = runs_dir(out)
         rdir.mkdir(parents=True, exist_ok=True)
-        for stale in rdir.glob(".*.tmp"):  # half-written by a killed batch: never a finished run
-            if not _pid_alive(stale):  # a batch running beside this one may be writing it now
+        for stale in rdir.glob(TEMP_GLOB):  # half-written by a killed batch: never a finished run
+            if not temp_owner_alive(stale):  # a batch running beside this one may be writing it now
                 stale.unlink(missing_ok=True)
     for rid, spec in unique.items():
         path = _run_path(out, rid) if out is not None else None
         if path is not None and _finished(path):
             frame, meta = read_run(path)
             frames[rid] = frame
-            infos[rid] = {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "finished_at")} | {"status": "reused"}
+            infos[rid] = _info(meta) | {"status": "reused"}
         else:
             todo.append(spec)
     skipped = len(unique) - len(todo)
@@ -390,20 +401,23 @@ def execute(
         if out is not None and not info.pop("written", False):
             write_run(out, spec, frame, info)
         frames[spec.run_id] = frame
-        infos[spec.run_id] = {**info, "status": "computed"}
+        infos[spec.run_id] = {"status": "computed", **info}
 
     bar = _progress(len(unique), skipped, progress and bool(todo))
     try:
         if todo:
             if executor == "serial":
-                _run_serial(todo, done, failed, bar)
+                _run_serial(todo, out, done, failed, bar)
             elif executor == "local":
                 _run_local(todo, n_jobs, threads, out, done, failed, bar)
             else:
-                n_jobs = _run_ray(todo, n_jobs if jobs else None, address, done, failed, bar, log)
+                n_jobs = _run_ray(todo, n_jobs if jobs else None, address, out, done, failed, bar, log)
     finally:
         bar.close()
-    computed = len(todo) - len(failed)
+    _await_elsewhere(unique, out, executor, done, failed, log)
+    reused = sum(1 for spec in todo if infos.get(spec.run_id, {}).get("status") == "reused")
+    skipped += reused
+    computed = len(todo) - len(failed) - reused
     return BatchResult(list(runs), frames, infos, skipped, computed, failed, time.perf_counter() - t0, executor, n_jobs)
 
 
@@ -418,15 +432,38 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run_serial(todo: Iterable[RunSpec], done, failed: dict, bar) -> None:
+def _run_serial(todo: Iterable[RunSpec], out: Path | None, done, failed: dict, bar) -> None:
     for spec in todo:
-        _collect(_task_chunk([spec], "serial", None), done, failed, bar)
+        _collect(_task_chunk([spec], "serial", None if out is None else str(out)), done, failed, bar)
+
+
+def _await_elsewhere(unique: dict[str, RunSpec], out: Path | None, executor: str, done, failed: dict, log) -> None:
+    """Runs another batch on this folder held: wait for each, then read it (or, if that
+    batch died or the run failed there, compute it here)."""
+    waiting = [unique[rid] for rid, why in failed.items() if why == _ELSEWHERE]
+    if not waiting or out is None:
+        return
+    log(f"waiting for {len(waiting)} run{'s' if len(waiting) != 1 else ''} another acsim process is computing in {runs_dir(out)}")
+    for spec in waiting:
+        del failed[spec.run_id]
+    while waiting:
+        spec = waiting.pop(0)
+        hold = claim(_run_path(out, spec.run_id), wait=True)  # returns when that process is done with it, or dead
+        assert hold is not None
+        hold.release()
+        for s, frame, info in _task_chunk([spec], executor, str(out)):
+            if info == _ELSEWHERE:  # a third batch took it meanwhile
+                waiting.append(s)
+            elif frame is None:
+                failed[s.run_id] = info
+            else:
+                done(s, frame, info)
 
 
 def _run_local(todo: Sequence[RunSpec], jobs: int, threads: int | None, out: Path | None, done, failed: dict, bar) -> None:
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe with torch/Mesa threads; spawn is Mesa's own default
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads,))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, os.getpid()))
     target = str(out) if out is not None else None
     try:
         pending = {pool.submit(_task_chunk, chunk, "local", target): chunk for chunk in chunks(todo, jobs)}
@@ -454,7 +491,7 @@ def _collect(results: list[tuple[RunSpec, Any, Any]], done, failed: dict, bar) -
     bar.update(len(results))
 
 
-def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, done, failed: dict, bar, log) -> int:
+def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out: Path | None, done, failed: dict, bar, log) -> int:
     try:
         import ray
     except ImportError:
@@ -486,10 +523,31 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, don
         queue = chunks(todo, cpus)
         pending: dict[Any, list[RunSpec]] = {}
         in_flight = max(4, 2 * cpus)  # enough to keep the cluster busy, few enough to keep driver memory flat
+        holds: dict[str, Any] = {}  # the driver claims each run it submits (it writes them)
+
+        def claimed(chunk: list[RunSpec]) -> list[RunSpec]:
+            if out is None:
+                return chunk
+            mine = []
+            for spec in chunk:
+                path = _run_path(out, spec.run_id)
+                hold = claim(path)
+                if hold is None:
+                    _collect([(spec, None, _ELSEWHERE)], done, failed, bar)
+                elif _finished(path):
+                    hold.release(remove=True)
+                    frame, meta = read_run(path)
+                    _collect([(spec, frame, _info(meta) | {"written": True, "status": "reused"})], done, failed, bar)
+                else:
+                    holds[spec.run_id] = hold
+                    mine.append(spec)
+            return mine
 
         def submit() -> None:
             while queue and len(pending) < in_flight:
-                chunk = queue.pop(0)
+                chunk = claimed(queue.pop(0))
+                if not chunk:
+                    continue
                 # One CPU per task; a whole GPU for the transformer firm (it holds a model on it).
                 gpus = 1 if any(spec.gpu for spec in chunk) else 0
                 # Workers may sit on other machines: they return the rows, the driver writes them.
@@ -506,9 +564,13 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, don
                 except Exception as exc:  # noqa: BLE001
                     results = [(spec, None, _error_text(exc)) for spec in chunk]
                 _collect(results, done, failed, bar)
+                for spec in chunk:
+                    holds.pop(spec.run_id).release(remove=spec.run_id not in failed)
             submit()
         return cpus
     finally:
+        for hold in holds.values():
+            hold.release()
         if started:
             ray.shutdown()
 

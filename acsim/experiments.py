@@ -39,6 +39,7 @@ from acsim.fits import fit_curve
 from acsim.learners.base import OPTIMAL_LEARNERS, make_learner
 from acsim.metrics import evaluate
 from acsim.strategies import Strategy, apply_strategy, estimate_xi, randomize_labels
+from acsim.store import atomic_write, jsonable
 from acsim.text import TRIGGER
 
 # How a collective size is given: a share of all training resumes / of the target class
@@ -411,27 +412,13 @@ def write_outputs(spec: ExperimentSpec, runs: pd.DataFrame, fits: pd.DataFrame, 
         "manifest": out_dir / "manifest.json",
         "figure": out_dir / f"{spec.name}.png",
     }
-    _atomic(paths["runs"], lambda p: runs.to_parquet(p, index=False))
-    _atomic(paths["runs_csv"], lambda p: runs.to_csv(p, index=False))
-    _atomic(paths["fits"], lambda p: fits.to_csv(p, index=False))
-    manifest = {"experiment": spec.name, "title": spec.title, "spec": _jsonable(asdict(spec)), **meta}
-    _atomic(paths["manifest"], lambda p: p.write_text(json.dumps(manifest, indent=2, default=str)))
-    _atomic(paths["figure"], lambda p: experiment_figure(spec, runs, fits, train, p))
+    atomic_write(paths["runs"], lambda p: runs.to_parquet(p, index=False))
+    atomic_write(paths["runs_csv"], lambda p: runs.to_csv(p, index=False))
+    atomic_write(paths["fits"], lambda p: fits.to_csv(p, index=False))
+    manifest = {"experiment": spec.name, "title": spec.title, "spec": jsonable(asdict(spec)), **meta}
+    atomic_write(paths["manifest"], lambda p: p.write_text(json.dumps(manifest, indent=2, default=str)))
+    atomic_write(paths["figure"], lambda p: experiment_figure(spec, runs, fits, train, p))
     return paths
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
 
 
 EXPERIMENT_NAMES = tuple(paper_experiments())

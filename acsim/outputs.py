@@ -27,14 +27,15 @@ import json
 import math
 import platform
 import subprocess
-import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from acsim.store import atomic_write, jsonable
 
 __all__ = ["write_outputs", "rounds_table", "summary_table", "package_versions", "git_revision", "figures"]
 
@@ -42,11 +43,7 @@ _VERSIONED = ("acsim", "mesa", "numpy", "pandas", "pyarrow", "scipy", "pydantic"
 ID_COLUMNS = ("run_id", "point_index", "seed")
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # keep the suffix: matplotlib reads the format from it
-    write(tmp)
-    tmp.replace(path)
-    return path
+_atomic = atomic_write  # every output file: whole or absent, and two writers never share a temporary file
 
 
 def _with_ids(frame: pd.DataFrame, spec: Any, drop: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -153,9 +150,7 @@ def git_revision() -> dict[str, Any] | None:
 
 
 def _json(obj: Any) -> str:
-    from acsim.batch import _jsonable
-
-    return json.dumps(_jsonable(obj), indent=2, ensure_ascii=False)
+    return json.dumps(jsonable(obj), indent=2, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- writing

@@ -31,6 +31,7 @@ import torch
 from acsim.data.base import TextDataset
 from acsim.learners._torch import torch_threads as _torch_threads
 from acsim.learners.base import SetPredictions
+from acsim.store import atomic_write
 from acsim.text import load_fast_tokenizer, resolve_model_path
 
 HEADS = ("linear", "mlp")
@@ -75,10 +76,8 @@ class EmbeddingCache:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:12]}.npz"
-        tmp = self.dir / f".{name}.tmp"
-        with open(tmp, "wb") as fh:
-            np.savez(fh, keys=np.array(keys, dtype="S16"), emb=emb.astype(np.float32))
-        os.replace(tmp, self.dir / name)  # atomic: readers see a whole shard or none
+        # atomic: readers see a whole shard or none
+        atomic_write(self.dir / name, lambda p: np.savez(p, keys=np.array(keys, dtype="S16"), emb=emb.astype(np.float32)))
         self._read.add(name)
 
 

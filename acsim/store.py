@@ -1,0 +1,139 @@
+"""Files that several processes may write at once: atomic writes and per-run claims.
+
+Nothing here imports the rest of acsim, so every layer can use it.
+
+* :func:`atomic_write` writes through a temporary file with a name no other writer can
+  pick (pid + random token), flushed and fsync'd, then ``os.replace``: a reader sees the
+  old file or the new one, never half of either, and two writers of one path never
+  touch each other's temporary file (the last ``replace`` wins, whole).
+* :func:`claim` takes an exclusive ``flock`` on ``.<name>.lock`` beside a run's file.
+  Two ``acsim run`` processes on one output folder each skip the runs the other holds
+  and wait for them at the end, so together they compute every run once. The kernel
+  drops the lock when its holder dies, however it dies (SIGKILL included), so a killed
+  batch never leaves a run claimed.
+* :func:`temp_owner_alive` tells a stale temporary file (its writer is gone) from one
+  being written now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["atomic_write", "claim", "Claim", "temp_owner_alive", "jsonable", "dumps", "TEMP_GLOB"]
+
+TEMP_GLOB = ".*.tmp*"
+
+
+def _temp_name(path: Path) -> Path:
+    # .NAME.<pid>.<token>.tmp<suffix>: unique per writer; the suffix stays last because
+    # matplotlib and pyarrow read the format from it.
+    return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """``write(tmp)`` to a fresh temporary file beside ``path``, fsync it, then move it onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_name(path)
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the bytes are on disk before the name points at them
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def temp_owner_alive(tmp: Path) -> bool:
+    """Whether the process named in a temporary file ``.NAME.<pid>.<token>.tmp…`` still runs."""
+    parts = tmp.name.split(".")
+    try:
+        pid = int(parts[-3] if parts[-1].startswith("tmp") else parts[-4])
+    except (ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Claim:
+    """An exclusive hold on one run (an open, ``flock``'d lock file); :meth:`release` ends it."""
+
+    def __init__(self, fd: int, lock_path: Path) -> None:
+        self.fd, self.lock_path = fd, lock_path
+
+    def release(self, remove: bool = False) -> None:
+        """Drop the claim; ``remove`` deletes the lock file (only once the run's file exists,
+        so a process that opened it before the deletion finds the run finished)."""
+        if self.fd < 0:
+            return
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.lock_path)
+        os.close(self.fd)  # closing the last descriptor releases the flock
+        self.fd = -1
+
+    def __enter__(self) -> "Claim":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
+    """Claim the run whose file is ``path``: a :class:`Claim`, or None if another process holds it.
+
+    ``wait=True`` blocks until the holder is done (or dead) and then claims it.
+    """
+    path = Path(path)
+    lock_path = path.with_name(f".{path.name}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return Claim(fd, lock_path)
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON: non-finite floats as strings ("inf"), tuples as lists, numpy scalars as numbers."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(jsonable(obj), sort_keys=True)

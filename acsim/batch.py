@@ -601,16 +601,23 @@ def run_scenario(
     log: Callable[[str], None] | None = _stderr,
     figures: bool = True,
     command: str | None = None,
+    preflight: bool = True,
 ) -> tuple[BatchResult, dict[str, Path]]:
     """Run a loaded scenario (:func:`acsim.scenario.load_scenario`) and write its outputs.
 
     Outputs under ``out_dir``: ``runs/<id>.parquet`` (one per run, written as it
     finishes), then ``rounds.parquet/.csv``, ``summary.parquet/.csv``, ``manifest.json``
-    and PNG figures (:func:`acsim.outputs.write_outputs`). Raises :class:`BatchError`
-    (after saving every finished run) if any run failed.
+    and PNG figures (:func:`acsim.outputs.write_outputs`). ``preflight``: first open every
+    data file the runs read (:func:`acsim.preflight.check_inputs`; a ScenarioError before
+    any worker starts). Raises :class:`BatchError` (after saving every finished run) if
+    any run failed.
     """
     from acsim import outputs
 
+    if preflight:
+        from acsim.preflight import check_inputs
+
+        check_inputs(loaded)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     runs = loaded.runs()
     out = Path(out_dir)

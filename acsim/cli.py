@@ -10,6 +10,7 @@ from typing import Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import acsim
@@ -35,7 +36,7 @@ def user_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except (ValueError, FileNotFoundError, KeyError) as exc:
-            err_console.print(f"[bold red]acsim: error:[/] {exc}", highlight=False)
+            err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -176,7 +177,7 @@ def experiment(
     splits: Optional[int] = typer.Option(
         None, help="florex/CSV: repeated random train/test splits (each with its own members and firm); same as --seeds there."),
     n_train: Optional[int] = typer.Option(None, help="Training resumes (synthetic: default 25,000)."),
-    n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783)."),
+    n_test: Optional[int] = typer.Option(None, help="Test resumes (synthetic: default 4,783; a file: default the rest after --n-train, or 16%)."),
     target_success: float = typer.Option(0.9, help="Success level whose critical mass is reported."),
     fit: str = typer.Option("plateau", help="Fitted curve: plateau (sigmoid whose plateau is fitted) or paper (the paper's, asymptote fixed at 1)."),
     learner_option: list[str] = typer.Option(
@@ -227,8 +228,8 @@ def experiment(
     kwargs = dict(loader)
     if is_synthetic(data):
         kwargs = {"n_train": n_train or 25000, "n_test": n_test or 4783}
-    elif n_train is not None:
-        kwargs["n_train"] = n_train
+    else:  # a file: n_train and n_test fix the split's sizes (default: the paper's proportion)
+        kwargs.update({k: v for k, v in (("n_train", n_train), ("n_test", n_test)) if v is not None})
     t0 = _time.perf_counter()
     corpus = X.Corpus.of(data, data_path, **kwargs)
     with warnings.catch_warnings():
@@ -419,6 +420,9 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         raise ValueError(f"--jobs must be >= 1, got {jobs}")
     overrides = dict(SC.parse_override(s) for s in set_)
     loaded = SC.load_scenario(scenario, variant=variant, overrides=overrides or None)
+    from acsim.preflight import check_inputs
+
+    check_inputs(loaded)  # data files open and fit the runs: before any worker starts, and in --dry-run
     if address and not dry_run:
         B._check_reachable(address)
     out = out or Path("acsim-out") / (loaded.name + (f"-{variant}" if variant else ""))
@@ -434,14 +438,15 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         f"({loaded.scenario.kind}, firm = {loaded.scenario.firm.kind}); {finished} already finished in {out}"
     )
     for note in loaded.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
+        console.print(f"[dim]note: {note}[/]", highlight=False, soft_wrap=True)
     if dry_run:
         return
     command = "acsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else None
     try:
-        result, paths = B.run_scenario(loaded, out, executor, jobs, address, progress=progress, figures=figures, command=command)
+        result, paths = B.run_scenario(loaded, out, executor, jobs, address, progress=progress, figures=figures, command=command,
+                                       preflight=False)
     except B.BatchError as exc:
-        err_console.print(f"[bold red]acsim: error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1) from None
     except KeyboardInterrupt:
         err_console.print(f"interrupted: finished runs are saved in {out / 'runs'}; run the same command again to finish the rest")
@@ -590,7 +595,7 @@ def investment(
             for _, g in joined[ok].groupby("curve_index", sort=True):
                 rel = (g["sim_spend"] - g["B_crit"]).abs() / g["B_crit"]
                 console.print(f"  {g['curve'].iloc[0]}: {len(g)} points, median gap {rel.median():.2%}, max {rel.max():.2%}; "
-                              f"N·α_crit median {np.median(g['alpha_crit']) * n_workers:.3g} workers", highlight=False)
+                              f"N·α_crit median {np.median(g['alpha_crit']) * n_workers:.3g} workers", highlight=False, soft_wrap=True)
         never = joined[~joined["self_sustaining"]]
         if len(never):
             console.print(f"{len(never)} points never self-sustaining: the model's principal spent "

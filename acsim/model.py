@@ -124,6 +124,16 @@ def _finite(x: Any) -> bool:
         return False
 
 
+# Costs are exp(mean + sigma·z): past this a draw overflows float64 to inf. Ten sigmas
+# (7.6e-24 per draw) keep every one of 10⁷ workers finite.
+LOGNORMAL_LIMIT = math.log(np.finfo(float).max)
+
+
+def lognormal_overflows(mean: float, sigma: float) -> bool:
+    """Whether ``rng.lognormal(mean, sigma)`` can overflow to inf for a population (mean + 10·sigma past log(max float))."""
+    return float(mean) + 10.0 * float(sigma) > LOGNORMAL_LIMIT
+
+
 def _check_dist(name: str, dist: str, params: Mapping[str, Any], n: int, unit: bool) -> None:
     """Validate a cost (unit=False: support in [0, ∞)) or γ (unit=True: [0, 1]) distribution."""
     field_ = f"{name}_params"
@@ -162,6 +172,8 @@ def _check_dist(name: str, dist: str, params: Mapping[str, Any], n: int, unit: b
             _fail(f"{field_}.mean", "finite", params["mean"])
         if not _finite(params["sigma"]) or float(params["sigma"]) < 0:
             _fail(f"{field_}.sigma", ">= 0", params["sigma"])
+        if not unit and lognormal_overflows(params["mean"], params["sigma"]):
+            _fail(f"{field_}.sigma", f"such that mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f} (else costs overflow to inf)", params["sigma"])
     else:
         v = np.asarray(params["values"], dtype=float)
         if v.shape != (n,):
@@ -452,6 +464,24 @@ def _row_value(model: "CollectiveActionModel", key: str) -> Any:
     return model._row[key]
 
 
+def rival_target(p: ModelParams, n_classes: int) -> int:
+    """The rival collective's target class: as given, else the class after the collective's."""
+    return int((p.rival or {}).get("target", (p.target + 1) % n_classes))
+
+
+def check_text_data(p: ModelParams, train: Any, test: Any) -> None:
+    """The text firm's corpus fits the run: each target is a class of it, and the test set
+    has resumes outside it (else success S cannot be measured). Also run by
+    :mod:`acsim.preflight` before a batch starts."""
+    targets = [("target", "", p.target)] + ([("rival.target", "the rival's ", rival_target(p, train.n_classes))] if p.rival is not None else [])
+    for name, whose, target in targets:
+        if not 0 <= target < train.n_classes:
+            _fail(name, f"a class index in [0, {train.n_classes})", target)
+        if not (~test.labels[:, target]).any():
+            raise ValueError(f"the test set has no resume without {whose or 'the '}target class {target}: "
+                             "success S cannot be measured")
+
+
 class CollectiveActionModel(mesa.Model):
     """Workers, a principal and a retraining firm on one platform (Section 6 brought to life).
 
@@ -563,10 +593,7 @@ class CollectiveActionModel(mesa.Model):
             return _BayesEngine(world, strategy, float(fp.get("eps", 0.0)), fp.get("adversary", "contamination"),
                                 bound, int(fp.get("grid", 1025)))
         train, test = data if data is not None else self._load_data()
-        if not 0 <= p.target < train.n_classes:
-            _fail("target", f"a class index in [0, {train.n_classes})", p.target)
-        if not (~test.labels[:, p.target]).any():
-            raise ValueError("the test set has no resume without the target class: success S cannot be measured")
+        check_text_data(p, train, test)
         # Worker i owns resume perm[i mod n]: a random subset when N ≤ corpus size, the
         # corpus cycled (each resume owned by ⌈N/n⌉ or ⌊N/n⌋ workers) when N is larger.
         perm = self.rng.permutation(len(train))
@@ -576,11 +603,7 @@ class CollectiveActionModel(mesa.Model):
                              p.theory_params, self.rng)
         if p.rival is not None:
             r = p.rival
-            target = int(r.get("target", (p.target + 1) % train.n_classes))
-            if not 0 <= target < train.n_classes:
-                _fail("rival.target", f"a class index in [0, {train.n_classes})", target)
-            if not (~test.labels[:, target]).any():
-                raise ValueError("the test set has no resume without the rival's target class: its success cannot be measured")
+            target = rival_target(p, train.n_classes)
             engine.rival_spec = {"target": target, "trigger": str(r.get("trigger", RIVAL_TRIGGER)),
                                  "spacing": int(r.get("spacing", engine.spacing))}
         return engine

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import inspect
 import itertools
@@ -230,6 +231,11 @@ class Dist(_Strict):
                 raise _bad("must be finite", sub="mean", value=self.mean, has_value=True)
             if not (math.isfinite(self.sigma) and self.sigma >= 0):  # type: ignore[arg-type, operator]
                 raise _bad("is outside [0, inf)", sub="sigma", value=self.sigma, has_value=True)
+            from acsim.model import LOGNORMAL_LIMIT, lognormal_overflows
+
+            if not unit and lognormal_overflows(self.mean, self.sigma):  # type: ignore[arg-type]
+                raise _bad(f"is too large for mean = {self.mean:g}: costs exp(mean + sigma·z) overflow to inf "
+                           f"(need mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f})", sub="sigma", value=self.sigma, has_value=True)
         else:
             v = np.asarray(self.values, dtype=float)
             if v.shape != (n,):
@@ -546,6 +552,17 @@ def _cross_check(sc: Scenario) -> list[str]:
             notes.append(f"data not used by firm.kind = {f.kind!r} (only the text firms read resumes)")
         if not text and sc.collective.trigger_spacing is not None:
             notes.append(f"collective.trigger_spacing not used by firm.kind = {f.kind!r} (only by the text firms)")
+        if text and sc.collective.strategy == "erasure":
+            fail(("collective", "strategy"), _bad(
+                f"needs firm.kind = 'theory' or 'bayes', not {f.kind!r} (the text firms cannot erase a signal: "
+                "that needs the words to erase and a cross-fitted posterior every round)",
+                value="erasure", has_value=True))
+        net_users = (sc.workers.belief == "network", sc.principal.policy == "hubs",
+                     sc.collective.initial_selection == "hubs" and sc.collective.initial_alpha > 0)
+        if sc.population.network.kind != "none" and not any(net_users):
+            notes.append(f"population.network = {sc.population.network.kind!r} not used: only workers.belief = 'network', "
+                         "principal.policy = 'hubs' and collective.initial_selection = 'hubs' read it "
+                         f"(here workers.belief = {sc.workers.belief!r})")
         if sc.experiment is not None:
             fail(("experiment",), _bad("applies only to kind = 'experiment'"))
     else:
@@ -562,7 +579,12 @@ def _cross_check(sc: Scenario) -> list[str]:
         for key in sorted({"curve", "eps", "adversary", "grid", "world", "bound", "success_metric", *sigmoid_keys} & f.model_fields_set):
             fail(("firm", key), _bad("does not apply to kind = 'experiment' (only firm.kind and firm.learner do)"))
     if f.kind in TEXT_LEARNERS and f.learner:
+        n_errs = len(errs)
         _check_kwargs(("firm", "learner"), f.learner, _learner_params(f.kind), {"seed"} | ({"epochs"} if sc.kind == "experiment" else set()), fail)
+        bad = _learner_values(f.kind, json.dumps(f.learner, sort_keys=True)) if len(errs) == n_errs else None
+        if bad is not None:
+            key, msg = bad
+            fail(("firm", "learner"), _bad(msg, sub=key, value=f.learner.get(key), has_value=key is not None))
     if f.kind == "bayes" and f.world:
         from acsim.discrete import random_world
 
@@ -602,6 +624,36 @@ def _learner_params(kind: str) -> set[str]:
 
     module, cls = REGISTRY[kind].split(":")
     return set(inspect.signature(getattr(import_module(module), cls)).parameters)
+
+
+@functools.lru_cache(maxsize=256)
+def _learner_values(kind: str, given_json: str) -> tuple[str | None, str] | None:
+    """The learner's own check of its settings, run by building it: (setting, problem) or None.
+
+    The learner's constructor is the one place its rules live (ranges, types, the
+    weights on disk). A CUDA device is checked as a name only: whether this machine has
+    one is for the machine that runs (a Ray driver may have no GPU its workers have).
+    """
+    from acsim.learners.base import make_learner
+
+    given = json.loads(given_json)
+    trial = dict(given)
+    if isinstance(trial.get("device"), str) and trial["device"].startswith("cuda"):
+        dev = trial["device"]
+        if not (dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit() and kind == "transformer")):
+            return "device", f"must be one of 'auto', 'cpu', 'cuda'{' or cuda:N' if kind == 'transformer' else ''}"
+        trial["device"] = "cpu"
+    try:
+        make_learner(kind, **trial)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for key in sorted(given, key=len, reverse=True):  # the setting the message is about
+            for lead in (f"{key} ", f"{key}="):
+                if text.startswith(lead):
+                    rest = text[len(lead):].split(", got ")[0]
+                    return key, rest.split(": ", 1)[1] if lead.endswith("=") and ": " in rest else rest
+        return None, f"is not valid: {text}"
+    return None
 
 
 def _check_kwargs(loc: tuple, given: dict, allowed: set[str], reserved: set[str], fail) -> None:
@@ -764,15 +816,36 @@ def parse_scenario(text: str, path: str | Path | None = None, variant: str | Non
     if path is not None and "name" not in raw:
         raw["name"] = Path(path).stem
     base = _validate(raw, where)  # the file as written, before variants and overrides
+    if variant is not None and variant not in base.variants:
+        have = ", ".join(base.variants) or "none"
+        raise ScenarioError(f"{where}no variant {variant!r} (variants: {have})")
+    # Every variant is checked now, asked for or not: a broken variant must not wait for
+    # the day someone runs it.
+    for name in base.variants:
+        if name != variant:
+            _apply_variant(copy.deepcopy(raw), base, name, where)
     if variant is not None:
-        if variant not in base.variants:
-            have = ", ".join(base.variants) or "none"
-            raise ScenarioError(f"{where}no variant {variant!r} (variants: {have})")
-        for k, v in _flatten(base.variants[variant]).items():
-            _set_path(raw, k, v, where, f"variants.{variant}")
+        raw = _apply_variant(raw, base, variant, where, validate=False)
     for k, v in (overrides or {}).items():
         _set_path(raw, k, v, where, "--set")
     sc = _validate(raw, where) if (variant or overrides) else base
+    points, resolved = _resolve_points(raw, sc, where)
+    loaded = LoadedScenario(sc, raw, Path(path) if path is not None else None, points, resolved, variant)
+    return loaded
+
+
+def _apply_variant(raw: dict, base: Scenario, name: str, where: str, validate: bool = True) -> dict:
+    """``raw`` with ``variants.NAME`` applied; with ``validate``, checked like the file itself (sweep points too)."""
+    for k, v in _flatten(base.variants[name]).items():
+        _set_path(raw, k, v, where, f"variants.{name}")
+    if validate:
+        vwhere = f"{where}variants.{name}: "
+        _resolve_points(raw, _validate(raw, vwhere), vwhere)
+    return raw
+
+
+def _resolve_points(raw: dict, sc: Scenario, where: str) -> tuple[list[dict[str, Any]], list[Scenario]]:
+    """The sweep's points and the scenario validated at each (model-level checks included)."""
     points = sweep_points(sc.sweep, where)
     resolved = []
     for point in points:
@@ -787,10 +860,9 @@ def parse_scenario(text: str, path: str | Path | None = None, variant: str | Non
             resolved.append(_validate(r, where + "sweep: "))
         except ScenarioError as exc:
             raise ScenarioError(f"{exc} (at sweep point {label})") from None
-    loaded = LoadedScenario(sc, raw, Path(path) if path is not None else None, points, resolved, variant)
     for r in resolved:  # model-level checks (e.g. a network the principal needs) before anything runs
-        _model_check(r, loaded.where)
-    return loaded
+        _model_check(r, where)
+    return points, resolved
 
 
 def load_scenario(name_or_path: str | Path, variant: str | None = None, overrides: dict[str, Any] | None = None) -> LoadedScenario:

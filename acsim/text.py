@@ -44,6 +44,8 @@ def resolve_model_path(path: str | os.PathLike | None) -> Path:
     """A local model directory: the given one (which must exist) or the packaged default."""
     if path is None:
         return default_model_path()
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"model_path must be a path to a local model directory, got {path!r}")
     p = Path(path).expanduser()
     if not (p / "config.json").is_file():
         raise FileNotFoundError(

@@ -113,22 +113,32 @@ def dedupe(data: TextDataset, source: str | os.PathLike) -> tuple[TextDataset, s
 
 def split_train_test(
     data: TextDataset, n_train: int | None, seed: int, train_fraction: float, notes: tuple[str, ...] = (),
-    source: str | os.PathLike = "data",
+    source: str | os.PathLike = "data", n_test: int | None = None,
 ) -> tuple[TextDataset, TextDataset]:
-    """A seeded random split; ``n_train=None`` takes ``round(train_fraction * n)``.
+    """A seeded random split: ``n_train`` and/or ``n_test`` examples, else ``round(train_fraction * n)`` for training.
 
+    With only ``n_test``, training takes the rest; with both, the remainder is unused.
     Each part keeps the source order, so the same seed gives the same datasets. A test
     text that also occurs in training is warned about (and noted on the train part).
     """
     n = len(data)
+    if n_test is not None:
+        n_test = int(n_test)
+        if not 0 < n_test < n:
+            raise ValueError(f"n_test must be in [1, {n - 1}] for {n} examples in {source}, got {n_test}")
+        if n_train is None:
+            n_train = n - n_test
     if n_train is None:
         n_train = int(round(train_fraction * n))
         n_train = min(max(n_train, 1), n - 1) if n >= 2 else n
     n_train = int(n_train)
-    if not 0 < n_train <= n:
-        raise ValueError(f"n_train must be in [1, {n}] for {n} examples, got {n_train}")
+    hi = n - (n_test or 0)
+    if not 0 < n_train <= hi:
+        extra = f" with n_test = {n_test}" if n_test else ""
+        raise ValueError(f"n_train must be in [1, {hi}] for {n} examples in {source}{extra}, got {n_train}")
     perm = np.random.default_rng(seed).permutation(n)
-    train, test = data.subset(np.sort(perm[:n_train])), data.subset(np.sort(perm[n_train:]))
+    test_idx = perm[n_train:] if n_test is None else perm[n_train:n_train + n_test]
+    train, test = data.subset(np.sort(perm[:n_train])), data.subset(np.sort(test_idx))
     known = {_norm(t) for t in train.texts}
     leaked = sum(_norm(t) in known for t in test.texts)
     if leaked:

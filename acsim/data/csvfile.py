@@ -93,6 +93,7 @@ def load_csv(
     label_sep: str = ";",
     id_column: str | None = None,
     n_train: int | None = None,
+    n_test: int | None = None,
     test_fraction: float = 0.16,
     seed: int = 0,
     drop_first_words: int = 0,
@@ -106,7 +107,7 @@ def load_csv(
     (0/1 columns); with neither, the column ``labels`` is read as label sets. For label
     sets, ``label_names`` fixes the classes and their order (matched ignoring case and
     spacing; other labels are an error), else the distinct labels, sorted, are the classes.
-    For 0/1 columns, ``label_names`` renames the columns. ``n_train`` fixes the train size,
+    For 0/1 columns, ``label_names`` renames the columns. ``n_train`` and/or ``n_test`` fix the split's sizes,
     else ``test_fraction`` of the rows (default 0.16, the paper's 4,783 of 29,783) is test.
     ``drop_first_words`` applies Appendix C's preprocessing when the texts need it.
     ``dedupe`` (default) keeps each distinct text once (:func:`acsim.data._common.dedupe`);
@@ -187,4 +188,4 @@ def load_csv(
     note = None
     if dedupe:
         data, note = _dedupe(data, path)
-    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction), () if note is None else (note,), path)
+    return split_train_test(data, n_train, seed, 1.0 - float(test_fraction), () if note is None else (note,), path, n_test)

@@ -137,6 +137,7 @@ def read_florex(path: str | os.PathLike, drop_first_words: int = 20, encoding: s
 def load_florex(
     path: str | os.PathLike,
     n_train: int | None = None,
+    n_test: int | None = None,
     seed: int = 0,
     drop_first_words: int = 20,
     encoding: str = ENCODING,
@@ -145,7 +146,7 @@ def load_florex(
     """Train and test splits of the florex resume corpus read from ``path``.
 
     ``path`` is ``resume_samples.txt``, a ``resumes_corpus/`` directory, or a directory
-    holding either. ``n_train=None`` splits in the paper's proportion 25,000 : 4,783
+    holding either. ``n_train`` and/or ``n_test`` fix the split's sizes; neither splits in the paper's proportion 25,000 : 4,783
     (exactly those sizes on the full 29,783-resume corpus); the split is a seeded shuffle.
     Labels map to :data:`acsim.data.synthetic.CLASS_NAMES` ignoring case and spacing.
     ``dedupe`` (default) keeps each distinct text once; what was dropped is in ``train.notes``.
@@ -155,4 +156,4 @@ def load_florex(
     note = None
     if dedupe:
         data, note = _dedupe(data, path)
-    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION, () if note is None else (note,), path)
+    return split_train_test(data, n_train, seed, PAPER_TRAIN_FRACTION, () if note is None else (note,), path, n_test)

@@ -382,10 +382,9 @@ class BowLearner(SetPredictions):
         self.batch_size = None if batch_size is None else _check_int("batch_size", batch_size, 1)
         self.hidden = _check_int("hidden", hidden, 0)
         self.seed = _check_int("seed", seed, 0)
-        if not (np.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be > 0, got {lr!r}")
-        if not (np.isfinite(weight_decay) and weight_decay >= 0):
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
+        _check_positive(("lr", lr))
+        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not (np.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
         if features not in FEATURES:
             raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
         if device not in DEVICES:

@@ -180,7 +180,10 @@ class EncoderLearner(SetPredictions):
         self.epochs = _check_int("epochs", 5 if epochs is None else epochs, 1)
         self.seed = _check_int("seed", seed, 0)
         self.threads = None if threads is None else _check_int("threads", threads, 1)
-        resolve_model_path(model_path)  # a missing directory fails here, not mid-run
+        try:
+            resolve_model_path(model_path)  # a missing directory fails here, not mid-run
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"model_path={model_path!r}: {exc}") from None
         self.model_path, self.head, self.C, self.lr = model_path, head, float(C), float(lr)
         self.cache_dir = cache_dir
 

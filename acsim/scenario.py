@@ -557,6 +557,12 @@ def _cross_check(sc: Scenario) -> list[str]:
                 f"needs firm.kind = 'theory' or 'bayes', not {f.kind!r} (the text firms cannot erase a signal: "
                 "that needs the words to erase and a cross-fitted posterior every round)",
                 value="erasure", has_value=True))
+        unheard = sorted({"prior", "hearing"} & sc.workers.model_fields_set) if sc.workers.belief != "network" else []
+        if unheard:
+            notes.append(f"workers.{', workers.'.join(unheard)} not used by workers.belief = {sc.workers.belief!r} (only by 'network')")
+        idle = sorted(sc.principal.model_fields_set - {"policy"}) if sc.principal.policy == "none" else []
+        if idle:
+            notes.append(f"principal.{', principal.'.join(idle)} not used: principal.policy = 'none' (no principal invests)")
         net_users = (sc.workers.belief == "network", sc.principal.policy == "hubs",
                      sc.collective.initial_selection == "hubs" and sc.collective.initial_alpha > 0)
         if sc.population.network.kind != "none" and not any(net_users):

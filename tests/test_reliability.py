@@ -182,3 +182,12 @@ def test_an_out_path_that_is_an_existing_file_is_refused(tmp_path):
 ])
 def test_experiment_counts_of_zero_or_less_are_errors_naming_the_option(args, words):
     one_line_error(acsim("experiment", "fig2", "--quick", *args), words)
+
+
+def test_settings_the_chosen_belief_or_principal_never_read_are_notes():
+    text = 'name = "n"\n[workers]\nprior = 0.3\n[principal]\nbudget = 2.0\nmargin = 0.1\n'
+    notes = parse_scenario(text, "n.toml").notes
+    assert "workers.prior not used by workers.belief = 'empirical' (only by 'network')" in notes
+    assert "principal.budget, principal.margin not used: principal.policy = 'none' (no principal invests)" in notes
+    text = text.replace("[principal]\n", '[principal]\npolicy = "cheapest"\n')
+    assert not any(n.startswith("principal.") for n in parse_scenario(text, "n.toml").notes)

@@ -1,14 +1,16 @@
 """Start the Solara dashboard (``acsim dashboard [SCENARIO]``): ``solara run dashboard/app.py`` in a subprocess.
 
 The dashboard itself lives in ``dashboard/`` beside the package (acsim never imports
-it); this module only finds it, checks the scenario, and runs the Solara server bound
-to ``host:port`` (localhost by default). The scenario reaches the page through the
+it); this module only finds it, checks the scenario and the page's offline web assets
+(it refuses to start without them), and runs the Solara server bound to ``host:port``
+(localhost by default). The scenario reaches the page through the
 ``ACSIM_DASHBOARD_SCENARIO`` environment variable.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -63,10 +65,17 @@ def launch(scenario: str | None = None, host: str = "127.0.0.1", port: int = 876
 
     ``scenario``: a scenario file or a shipped scenario name, loaded into the page's
     controls (checked here first, so a typo fails at once with the list of shipped names).
+    Returns 2 without starting anything (one line on stderr, see :func:`check_assets`)
+    when the page's web assets are not installed.
     """
     path = resolve_scenario(scenario)
     cmd = command(host, port, open_browser)
-    _warn_missing_assets()
+    problem = check_assets()
+    if problem is not None:
+        # Refuse rather than warn: a server started without them serves a page that
+        # stays blank offline, which looks like a broken dashboard, not a missing install step.
+        print(problem, file=sys.stderr, flush=True)
+        return 2
     shown = "localhost" if host in ("127.0.0.1", "localhost", "::1") else host
     print(f"acsim dashboard: http://{shown}:{port}/" + (f"  (scenario {path})" if path else ""), flush=True)
     proc = subprocess.Popen(cmd, env=environment(path), cwd=str(app_path().parent.parent))
@@ -81,22 +90,35 @@ def launch(scenario: str | None = None, host: str = "127.0.0.1", port: int = 876
             return proc.wait()
 
 
-def _warn_missing_assets() -> None:
-    # The page's front end is served from a local cache filled at install time; without it
-    # Solara fetches it from a public CDN, which fails offline.
-    try:
-        sys.path.insert(0, str(app_path().parent.parent))
-        from dashboard.assets import missing
+ASSETS_COMMAND = "python dashboard/assets.py"
 
-        miss = missing()
-    except Exception:  # noqa: BLE001 - only a hint
-        return
+
+def check_assets(cache: str | os.PathLike | None = None) -> str | None:
+    """None if the page's web assets are in Solara's local cache, else one line: what is missing, and the fix.
+
+    The page's front end (Vuetify, require.js, Font Awesome) is served from a local cache
+    filled at install time (``python dashboard/assets.py``); without it Solara fetches it
+    from a public CDN, and offline the page stays blank. ``cache``: the folder to check
+    (default: the one the server will use, ``SOLARA_ASSETS_PROXY_CACHE_DIR`` if set).
+    """
+    root = str(app_path().parent.parent)
+    try:
+        here = Path.cwd().resolve() == Path(root).resolve()
+    except OSError:
+        here = False
+    fix = ASSETS_COMMAND if here else f"cd {shlex.quote(root)} && {ASSETS_COMMAND}"
+    sys.path.insert(0, root)
+    try:
+        from dashboard.assets import cache_dir, missing
+
+        where = Path(cache) if cache is not None else cache_dir()
+        miss = missing(root=where)
+    except Exception as exc:  # noqa: BLE001 - reported in the one line, never as a traceback
+        return (f"acsim dashboard: cannot check the page's web assets ({type(exc).__name__}: {exc}); "
+                f"run `{fix}` to install them")
     finally:
-        sys.path.pop(0)
-    if miss:
-        print(
-            "acsim dashboard: the page's web assets are not installed locally ("
-            + ", ".join(miss)
-            + "); run `python dashboard/assets.py` once (it uses npm), or the page needs internet access",
-            file=sys.stderr,
-        )
+        sys.path.remove(root)
+    if not miss:
+        return None
+    return (f"acsim dashboard: the page's web assets are missing from {where} ({', '.join(miss)}); "
+            f"run `{fix}` once (it uses npm), then start the dashboard again")

@@ -15,7 +15,9 @@ file, the field, the value and what is allowed, e.g.
 ``scenarios/x.toml: population.gamma = 1.3 is outside [0, 1]``; unknown keys are errors.
 Settings that belong to another firm kind (a sigmoid's midpoint when the firm is ``bow``)
 are allowed, so that a variant or a sweep can switch firms, but they are left out of the
-runs and listed in :attr:`LoadedScenario.notes` (``acsim run`` prints them).
+runs and listed in :attr:`LoadedScenario.notes` (``acsim run`` prints them). Every
+variant is validated whether or not it is asked for; ``[firm.learner]`` values by the
+learner's own constructor. Data files are opened by :mod:`acsim.preflight`.
 
 Sections and fields (defaults in brackets)::
 
@@ -25,10 +27,11 @@ Sections and fields (defaults in brackets)::
                   table {dist = constant|uniform|beta|lognormal|values, ...}, costs ≥ 0,
                   γ in [0, 1]; network ["none"]: a kind or a table {kind, m, k, p,
                   mean_degree, edges, path}
-    [collective]  strategy [feature-label | feature-only | erasure]; target [0, ≥ 0];
+    [collective]  strategy [feature-label | feature-only | erasure (theory and bayes firms only:
+                  the text firms cannot erase a signal)]; target [0, ≥ 0];
                   initial_alpha [0, in [0, 1]]; initial_selection [random | cheapest | hubs];
                   trigger_spacing [text firms: the trigger every k-th word, ≥ 1; default 20]
-    [firm]        kind [theory | bayes | bow | transformer]; success_metric [inclusion | top1];
+    [firm]        kind [theory | bayes | bow | encoder | transformer]; success_metric [inclusion | top1];
                   theory: curve [bound | sigmoid], midpoint, slope, offset [0, in [0, 1)];
                   bayes: eps [0, in [0, 0.5)], adversary [contamination | tv], grid [1025, ≥ 2],
                   [firm.world] (acsim.discrete.random_world's arguments);

@@ -30,13 +30,13 @@ import numpy as np
 
 __all__ = ["atomic_write", "claim", "Claim", "temp_owner_alive", "jsonable", "dumps", "TEMP_GLOB"]
 
-TEMP_GLOB = ".*.tmp*"
+TEMP_GLOB = ".*.tmp"
 
 
 def _temp_name(path: Path) -> Path:
-    # .NAME.<pid>.<token>.tmp<suffix>: unique per writer; the suffix stays last because
-    # matplotlib and pyarrow read the format from it.
-    return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    # .NAME.<pid>.<token>.tmp: unique per writer, hidden, and matched by no "*.parquet" or
+    # "*.npz" glob of finished files (writers that care pass the format explicitly).
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
@@ -59,10 +59,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
 
 
 def temp_owner_alive(tmp: Path) -> bool:
-    """Whether the process named in a temporary file ``.NAME.<pid>.<token>.tmp…`` still runs."""
-    parts = tmp.name.split(".")
+    """Whether the process named in a temporary file ``.NAME.<pid>.<token>.tmp`` still runs."""
     try:
-        pid = int(parts[-3] if parts[-1].startswith("tmp") else parts[-4])
+        pid = int(tmp.name.split(".")[-3])
     except (ValueError, IndexError):
         return False
     if pid == os.getpid():

@@ -102,7 +102,7 @@ def test_run_writes_rows_summary_manifest_and_figures(tmp_path):
     for name in ("alpha.png", "success.png", "s_alpha.png"):
         data = (out / name).read_bytes()
         assert data[:8] == PNG and len(data) > 10_000, name
-    assert not list(out.rglob(".*.tmp*"))
+    assert not list(out.rglob(".*.tmp"))
 
 
 def test_rerun_skips_finished_runs_and_recomputes_nothing(tmp_path):

@@ -109,7 +109,7 @@ def test_learner_options_reach_the_firm(tmp_path):
     "option, words",
     [("colour=red", "--learner-option colour: not a setting of the bow firm (allowed: "),
      ("seed=3", "seeds and epochs have their own options"),
-     ("lr=-1", "lr must be > 0"),
+     ("lr=-1", "lr must be a number > 0"),
      ("lr", "--learner-option needs KEY=VALUE")],
 )
 def test_bad_learner_options_are_one_line_errors(tmp_path, option, words):

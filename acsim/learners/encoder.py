@@ -77,7 +77,11 @@ class EmbeddingCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         name = f"{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:12]}.npz"
         # atomic: readers see a whole shard or none
-        atomic_write(self.dir / name, lambda p: np.savez(p, keys=np.array(keys, dtype="S16"), emb=emb.astype(np.float32)))
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:  # a file object: np.savez would append .npz to a name
+                np.savez(fh, keys=np.array(keys, dtype="S16"), emb=emb.astype(np.float32))
+
+        atomic_write(self.dir / name, write)
         self._read.add(name)
 
 

@@ -42,6 +42,18 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _check_range(name: str, values, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False, what: str = "") -> None:
+    """One line naming the option when a value lies outside [lo, hi] (checked before any work is done)."""
+    import math
+
+    for v in values:
+        v = float(v)
+        inside = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+        if math.isnan(v) or not inside:
+            rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}".replace("inf]", "inf)")
+            raise ValueError(f"{name} must be in {rng}{f' ({what})' if what else ''}, got {v:g}")
+
+
 def _floats(text: str, name: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
@@ -90,9 +102,7 @@ def bounds(
     # ξ = P0(X*) and τ are probabilities (Definition 3, Theorem 5), however the theorems'
     # formulas extend beyond 1.
     for name, values in (("--xi", [xi]), ("--tau", [tau]), ("--xis", xi_values)):
-        bad = [v for v in values if not 0.0 <= v <= 1.0]
-        if bad:
-            raise ValueError(f"{name} must be in [0, 1] (a probability), got {bad[0]:g}")
+        _check_range(name, values, 0.0, 1.0, what="a probability")
     theory.feature_label_critical_mass(targets, xi, delta, eps)
     theory.feature_only_success_bound(1.0, xi, p, eps)
     theory.erasure_success_bound(1.0, tau, eps)
@@ -535,14 +545,20 @@ def investment(
     from acsim import investment as I
 
     costs, gammas = I.parse_grid(cost, "cost"), I.parse_grid(gamma, "gamma")
-    from acsim import economics
-
-    economics.join_threshold(costs, 0.0)  # domain checks first: one clear line, nothing written
-    economics.join_threshold(0.0, gammas)
-    if n_workers < 1:
-        raise ValueError(f"--n-workers must be >= 1, got {n_workers}")
-    if rounds < 1:
-        raise ValueError(f"--rounds must be >= 1, got {rounds}")
+    # Every input checked first, naming its option: one clear line, nothing written.
+    # ξ = P0(X*), τ and p are probabilities (Definition 3, Theorems 3 and 5).
+    _check_range("--cost", costs, 0.0, float("inf"))
+    _check_range("--gamma", gammas, 0.0, 1.0)
+    _check_range("--xi", _floats(xi, "xi"), 0.0, 1.0, what="a probability")
+    _check_range("--tau", _floats(tau, "tau") if tau else [], 0.0, 1.0, what="a probability")
+    _check_range("--eps", _floats(eps, "eps"), 0.0, 0.5, hi_open=True)
+    _check_range("--delta", [delta], 0.0, 1.0)
+    _check_range("--p", [p], 0.0, 1.0, lo_open=True, what="a probability")
+    for name, v in (("--n-workers", n_workers), ("--rounds", rounds), ("--jobs", jobs if jobs is not None else 1)):
+        if v < 1:
+            raise ValueError(f"{name} must be >= 1, got {v}")
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {seed}")
     if address and executor == "local":
         executor = "ray"
     curves: list = []
@@ -557,6 +573,8 @@ def investment(
         vals = _floats(text, "sigmoid")
         if len(vals) not in (2, 3):
             raise ValueError(f"--sigmoid takes MID,SLOPE[,OFFSET], got {text!r}")
+        _check_range("--sigmoid MID,SLOPE", vals[:2], -float("inf"), float("inf"), lo_open=True, hi_open=True, what="finite")
+        _check_range("--sigmoid OFFSET", vals[2:], 0.0, 1.0, hi_open=True)
         curves.append(I.CurveSpec("sigmoid", midpoint=vals[0], slope=vals[1], offset=vals[2] if len(vals) == 3 else 0.0))
     for d in from_batch:
         curves.append(I.empirical_curve(d, metric))

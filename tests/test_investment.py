@@ -126,7 +126,7 @@ def test_cli_writes_table_heatmaps_and_simulation(tmp_path):
     "args, message",
     [
         (["--gamma", "0.5,1.3"], "gamma must be in [0, 1], got 1.3"),
-        (["--cost", "-1"], "c must be in [0, inf), got -1"),
+        (["--cost", "-1"], "--cost must be in [0, inf), got -1"),
         (["--eps", "0.6"], "eps must be in [0, 0.5), got 0.6"),
         (["--strategy", "nope"], "--strategy must be among"),
         (["--sigmoid", "0.1"], "--sigmoid takes MID,SLOPE[,OFFSET]"),

@@ -191,3 +191,17 @@ def test_settings_the_chosen_belief_or_principal_never_read_are_notes():
     assert "principal.budget, principal.margin not used: principal.policy = 'none' (no principal invests)" in notes
     text = text.replace("[principal]\n", '[principal]\npolicy = "cheapest"\n')
     assert not any(n.startswith("principal.") for n in parse_scenario(text, "n.toml").notes)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--xi", "1.5"], "--xi must be in [0, 1] (a probability), got 1.5"),
+    (["--p", "0"], "--p must be in (0, 1] (a probability), got 0"),
+    (["--tau", "2"], "--tau must be in [0, 1] (a probability), got 2"),
+    (["--cost", "-1:0.5:3"], "--cost must be in [0, inf), got -1"),
+    (["--seed", "-1"], "--seed must be >= 0, got -1"),
+    (["--jobs", "0", "--simulate"], "--jobs must be >= 1, got 0"),
+    (["--n-workers", "0"], "--n-workers must be >= 1, got 0"),
+])
+def test_investment_options_are_checked_naming_the_option(tmp_path, args, words):
+    one_line_error(acsim("investment", *args, "--no-plot", "--out", str(tmp_path / "inv")), words)
+    assert not (tmp_path / "inv").exists()  # nothing written

@@ -7,11 +7,16 @@ Layout: the side panel holds the controls (scenario file; population, cost and �
 strategy and target; firm; beliefs and network; principal and budget; seed and
 rounds); the main area the Step / Play / Reset buttons, the round counter, the status
 of the background round, and six live charts (see :mod:`dashboard.charts`). Controls
-take effect on Reset; a value out of range shows its message and nothing is built.
+take effect on Reset. A numeric box refuses text it cannot use (not a number, not a
+whole number where one is needed, out of range, empty) with a message naming the box
+and its range, under the box and above the charts, and a value out of range (γ = 1)
+shows its message too; while any message shows, Step, Play and Reset are disabled and
+nothing is built.
 
 Each page (browser tab) has its own :class:`dashboard.session.Session`; all model work
 runs in the session's background thread, so the page stays responsive while a firm
-trains, and Pause / Reset work mid-round.
+trains, and Pause / Reset work mid-round. A Step clicked while a round runs is queued
+(the page says how many are waiting), never dropped.
 
 Mesa's own ``SolaraViz`` is not used: in Mesa 3.3 importing ``mesa.visualization``
 requires altair (not a dependency of acsim) and its Step runs ``model.step()`` in the
@@ -27,6 +32,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 # `solara run dashboard/app.py` runs this file as a script: make `dashboard.*` importable.
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -36,7 +42,7 @@ if _ROOT not in sys.path:
 import solara  # noqa: E402
 
 from dashboard import controls as C  # noqa: E402
-from dashboard.charts import CHARTS  # noqa: E402
+from dashboard.charts import CHARTS, blank_png  # noqa: E402
 from dashboard.session import Session  # noqa: E402
 
 SCENARIO_ENV = "ACSIM_DASHBOARD_SCENARIO"
@@ -92,30 +98,78 @@ def _section(title: str) -> None:
 
 
 @solara.component
-def DistControls(which: str, label: str, ctrl: solara.Reactive, base: C.Base | None) -> None:
+def NumberBox(field: str, number: C.Number, label: str, ctrl: solara.Reactive, texts: solara.Reactive,
+              classes: list[str]) -> None:
+    """A numeric text box that refuses what it cannot use, at once and in words.
+
+    What a person types is kept as typed in ``texts`` (by the :class:`Controls` field);
+    a text the box accepts also goes into the controls at once, and a text it refuses
+    (``"abc"``, ``"2.5"`` for a whole number, ``"1e9"`` above the maximum, nothing at
+    all) shows :meth:`C.Number.parse`'s message under the box while the page blocks Step,
+    Play and Reset (see :func:`C.text_errors`). The box shows the controls' value
+    whenever the typed text is not that value (a scenario was loaded, say), so it never
+    shows one number while the model is built from another.
+    """
+    value = getattr(ctrl.value, field)
+    typed = texts.value.get(field)
+    shown, error = number.format(value), None
+    if typed is not None:
+        try:
+            parsed = number.parse(typed)
+        except ValueError as exc:
+            shown, error = typed, str(exc)
+        else:
+            if parsed == value:
+                shown = typed  # "0.50" stays as typed
+
+    def on_text(text: str | None) -> None:
+        text = "" if text is None else str(text)
+        texts.set({**texts.value, field: text})
+        try:
+            v = number.parse(text)
+        except ValueError:
+            return  # the message shows; the controls keep their last good value, and Reset waits
+        ctrl.set(replace(ctrl.value, **{field: v}))
+
+    # continuous_update: the message appears (and goes) as the text changes, not on Enter.
+    solara.InputText(label, value=shown, on_value=on_text, continuous_update=True, error=error or False,
+                     dense=True, classes=classes)
+
+
+def _forget_texts(texts: solara.Reactive, prefix: str = "") -> None:
+    """Drop what was typed in the boxes whose field starts with ``prefix`` (all: ``""``): their values were replaced."""
+    kept = {k: v for k, v in texts.value.items() if not k.startswith(prefix)} if prefix else {}
+    if kept != texts.value:
+        texts.set(kept)
+
+
+@solara.component
+def DistControls(which: str, label: str, ctrl: solara.Reactive, texts: solara.Reactive) -> None:
     c = ctrl.value
     dist = getattr(c, f"{which}_dist")
     values = list(C.EDITABLE_DISTS)
     if dist not in values:
         values.append(dist)  # e.g. "values" from a scenario file
+
+    def set_dist(d: str) -> None:
+        _forget_texts(texts, f"{which}_")  # the new family's defaults replace the parameters
+        ctrl.set(ctrl.value.with_dist(which, d))
+
     solara.Select(label=f"{label}: distribution", values=values, value=dist, dense=True,
-                  on_value=lambda d: ctrl.set(ctrl.value.with_dist(which, d)), classes=[f"acsim-{which}-dist"])
+                  on_value=set_dist, classes=[f"acsim-{which}-dist"])
     names = C.DIST_FIELDS.get(dist)
     if names is None:
         solara.Text(f"{label}: per-worker values from the scenario", classes=["acsim-status"])
         return
     with solara.Row(gap="8px"):
         for i, key in enumerate(names):
-            attr = f"{which}_{'ab'[i]}"
-            solara.InputFloat(
-                label=f"{label} {key}", value=getattr(c, attr), dense=True, optional=True,
-                on_value=lambda v, attr=attr: ctrl.set(replace(ctrl.value, **{attr: v})),
-                classes=[f"acsim-{which}-{key}"],
-            )
+            NumberBox(f"{which}_{'ab'[i]}", C.dist_number(which, dist, key), f"{label} {key}", ctrl, texts,
+                      classes=[f"acsim-{which}-{key}"])
 
 
 @solara.component
-def ScenarioPanel(ctrl: solara.Reactive, base: solara.Reactive, path: solara.Reactive, error: solara.Reactive) -> None:
+def ScenarioPanel(ctrl: solara.Reactive, base: solara.Reactive, path: solara.Reactive, error: solara.Reactive,
+                  texts: solara.Reactive) -> None:
     def load(point: int = 0, variant: str | None = None) -> None:
         try:
             c, b = C.load(path.value or "", point=point, variant=variant)
@@ -123,6 +177,7 @@ def ScenarioPanel(ctrl: solara.Reactive, base: solara.Reactive, path: solara.Rea
             error.set(str(exc))
             return
         error.set(None)
+        _forget_texts(texts)  # every box now shows the scenario's value
         ctrl.set(c)
         base.set(b)
 
@@ -149,7 +204,7 @@ def ScenarioPanel(ctrl: solara.Reactive, base: solara.Reactive, path: solara.Rea
 
 
 @solara.component
-def ControlPanel(ctrl: solara.Reactive, base: C.Base | None) -> None:
+def ControlPanel(ctrl: solara.Reactive, texts: solara.Reactive) -> None:
     c = ctrl.value
     ch = C.choices()
 
@@ -163,29 +218,28 @@ def ControlPanel(ctrl: solara.Reactive, base: C.Base | None) -> None:
         solara.Select(label=label, values=vals, value=getattr(c, key), dense=True,
                       on_value=lambda v: set_(**{key: v}), classes=[f"acsim-{key}"])
 
+    def num(field: str, label: str, cls: str | None = None) -> None:
+        NumberBox(field, C.NUMBERS[field], label, ctrl, texts, classes=[cls] if cls else [])
+
     _section("Population")
-    solara.InputInt("workers N", value=c.n_workers, dense=True, optional=True, on_value=lambda v: set_(n_workers=v),
-                    classes=["acsim-n"])
-    DistControls("cost", "cost c", ctrl, base)
-    DistControls("gamma", "γ", ctrl, base)
-    solara.InputFloat("initial α", value=c.initial_alpha, dense=True, optional=True,
-                      on_value=lambda v: set_(initial_alpha=v), classes=["acsim-initial-alpha"])
+    num("n_workers", "workers N", "acsim-n")
+    DistControls("cost", "cost c", ctrl, texts)
+    DistControls("gamma", "γ", ctrl, texts)
+    num("initial_alpha", "initial α", "acsim-initial-alpha")
     _section("Collective")
     with solara.Row(gap="8px"):
         sel("strategy", "strategy", ch["strategy"])
-        solara.InputInt("target class", value=c.target, dense=True, optional=True, on_value=lambda v: set_(target=v),
-                        classes=["acsim-target"])
+        num("target", "target class", "acsim-target")
     _section("Firm")
     sel("firm", "firm", ch["firm"])
     if c.firm == "theory":
         sel("S(α) curve", "curve", ch["curve"])
         if c.curve == "sigmoid":
             with solara.Row(gap="8px"):
-                solara.InputFloat("midpoint", value=c.midpoint, dense=True, optional=True, on_value=lambda v: set_(midpoint=v))
-                solara.InputFloat("slope", value=c.slope, dense=True, optional=True, on_value=lambda v: set_(slope=v))
+                num("midpoint", "midpoint", "acsim-midpoint")
+                num("slope", "slope", "acsim-slope")
     elif c.firm in C.TEXT_FIRMS:
-        solara.InputInt("epochs (empty: learner default)", value=c.epochs, dense=True, optional=True,
-                        on_value=lambda v: set_(epochs=v), classes=["acsim-epochs"])
+        num("epochs", "epochs (empty: learner default)", "acsim-epochs")
         if c.firm == "transformer":
             solara.Text("A transformer round takes seconds to minutes; it runs in the background.", classes=["acsim-status"])
     _section("Workers")
@@ -195,90 +249,149 @@ def ControlPanel(ctrl: solara.Reactive, base: C.Base | None) -> None:
     sel("policy", "principal", ch["principal"])
     sel("stops at", "principal_stop", ch["principal_stop"])
     with solara.Row(gap="8px"):
-        solara.InputFloat("budget (empty: unlimited)", value=c.budget, dense=True, optional=True,
-                          on_value=lambda v: set_(budget=None if v is None or math.isinf(v) else v), classes=["acsim-budget"])
-        solara.InputInt("recruits/round", value=c.recruits_per_round, dense=True, optional=True,
-                        on_value=lambda v: set_(recruits_per_round=v), classes=["acsim-recruits"])
+        num("budget", "budget (empty: unlimited)", "acsim-budget")
+        num("recruits_per_round", "recruits/round", "acsim-recruits")
     _section("Run")
     with solara.Row(gap="8px"):
-        solara.InputInt("seed", value=c.seed, dense=True, optional=True, on_value=lambda v: set_(seed=v), classes=["acsim-seed"])
-        solara.InputInt("rounds", value=c.rounds, dense=True, optional=True, on_value=lambda v: set_(rounds=v),
-                        classes=["acsim-rounds"])
+        num("seed", "seed", "acsim-seed")
+        num("rounds", "rounds", "acsim-rounds")
 
 
 def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
+def _csv(rows) -> Callable[[], str] | None:
+    return None if rows is None or not len(rows) else (lambda: rows.to_csv(index=False))
+
+
 @solara.component
-def LiveView(session: Session, version: int, params, error: str | None) -> None:
-    """Buttons, round counter, status and charts; re-rendered on every session notify (``version``)."""
+def LiveView(session: Session, version: solara.Reactive, params, errors: tuple[tuple[str, bool], ...]) -> None:
+    """Buttons, round counter, status and charts; re-rendered on every session notify (``version``).
+
+    ``errors``: the messages that block Step, Play and Reset, each with whether it comes
+    from a text box (shown as typed there) rather than from the controls as a whole.
+
+    Every render has the same widgets in the same places, whatever the state: parts
+    that come and go (the progress bar, the messages, the charts while a model is built)
+    are hidden, emptied or live in a container of their own. Otherwise each round would
+    shift the charts' place among their siblings, reacton would close and re-create all
+    six image widgets twice a round, and a browser still drawing a closed one fails with
+    "widget model not found" (seen with several pages and fast clicks).
+    """
+    version.value  # noqa: B018 - read to re-render on every notify of the session
     st = session.status()
     snap = session.snapshot
-    valid = params is not None and error is None
+    valid = params is not None and not errors
     pending = valid and session.params != params
+    lined_up = st.playing or st.queued > 0  # rounds that will run without another click
 
     def do_reset() -> None:
-        if params is not None:
+        if valid:
             session.reset(params)
 
+    def do_step() -> None:
+        # The button is disabled while a control is invalid; a click sent before the page
+        # showed that is refused here too, so Step never runs a model the panel contradicts.
+        if valid:
+            session.step()
+
+    def do_play() -> None:
+        if lined_up or valid:  # Pause always works
+            session.toggle()
+
     with solara.Row(gap="10px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Button("Step", on_click=session.step, disabled=st.busy or st.playing or snap is None,
-                      color="primary", icon_name="mdi-step-forward", classes=["acsim-step"])
-        solara.Button("Pause" if st.playing else "Play", on_click=session.toggle,
-                      disabled=snap is None or st.phase == "building",
-                      icon_name="mdi-pause" if st.playing else "mdi-play", classes=["acsim-play"])
+        # Step stays enabled while a round runs: a click then is queued (and the page says so).
+        # Disabled, it drops its colour (Vuetify keeps a disabled primary button purple).
+        step_off = not valid or st.playing or snap is None
+        solara.Button("Step", on_click=do_step, disabled=step_off, color=None if step_off else "primary",
+                      icon_name="mdi-step-forward", classes=["acsim-step"])
+        solara.Button("Pause" if lined_up else "Play", on_click=do_play,
+                      disabled=not lined_up and (not valid or snap is None or st.phase == "building"),
+                      icon_name="mdi-pause" if lined_up else "mdi-play", classes=["acsim-play"])
         solara.Button("Reset", on_click=do_reset, disabled=not valid, icon_name="mdi-restore",
                       color="warning" if pending else None, classes=["acsim-reset"])
         solara.Text(f"Round: {st.round}", classes=["acsim-round"])
-        if snap is not None:
-            solara.Text(
-                f"α now = {_fmt(snap.alpha)} ({snap.members:,} of {snap.n_workers:,} members) · S = {_fmt(snap.success)} · "
-                f"spent {_fmt(snap.spend_total)} · principal: {snap.principal_status}",
-                classes=["acsim-headline"],
-            )
-    if error:
-        solara.Error(error, classes=["acsim-error"])
-    elif pending:
-        solara.Info("Controls changed: press Reset to build a model with them.", dense=True, classes=["acsim-pending"])
-    if st.error:
-        solara.Error(st.error, classes=["acsim-error", "acsim-run-error"])
+        solara.Text(
+            f"α now = {_fmt(snap.alpha)} ({snap.members:,} of {snap.n_workers:,} members) · S = {_fmt(snap.success)} · "
+            f"spent {_fmt(snap.spend_total)} · principal: {snap.principal_status}" if snap is not None else "",
+            classes=["acsim-headline"],
+        )
+    with solara.Column(gap="4px", classes=["acsim-messages"]):
+        for msg, from_box in errors:
+            solara.Error(msg, dense=True, classes=["acsim-error"] + (["acsim-input-error"] if from_box else []))
+        if errors:
+            solara.Text("Step, Play and Reset wait until the values named above are fixed.",
+                        classes=["acsim-status", "acsim-blocked"])
+        elif pending:
+            solara.Info("Controls changed: press Reset to build a model with them.", dense=True, classes=["acsim-pending"])
+        if st.error:
+            solara.Error(st.error, classes=["acsim-error", "acsim-run-error"])
+    frac: float | bool = False
     if st.busy:
-        frac = None
+        frac = True
         if st.expected and st.expected > 1.0 and st.phase == "stepping":
             frac = min(99.0, 100.0 * st.elapsed / st.expected)
-        solara.ProgressLinear(True if frac is None else frac, classes=["acsim-progress"])
+    solara.ProgressLinear(frac, classes=["acsim-progress"] if st.busy else [])
+    if st.busy:
         eta = f" (last round took {st.expected:.1f} s)" if st.expected and st.expected > 1.0 else ""
-        solara.Text(f"{st.message} {st.elapsed:.1f} s{eta}", classes=["acsim-status", "acsim-busy"])
+        solara.Text(f"{st.message} {st.elapsed:.1f} s{eta}", classes=["acsim-status", "acsim-message", "acsim-busy"])
     else:
-        solara.Text(st.message, classes=["acsim-status"])
+        solara.Text(st.message, classes=["acsim-status", "acsim-message"])
+    notes = []
+    if st.queued:
+        notes.append(f"{st.queued} more Step{'s' if st.queued > 1 else ''} queued: "
+                     f"{'they run' if st.queued > 1 else 'it runs'} after this round (Pause drops them).")
+    if st.refused:
+        notes.append(f"{st.refused} Step click(s) came during Play and did not run (Play already runs rounds).")
     if st.discarded:
-        solara.Text(f"{st.discarded} background result(s) from before a Reset were discarded.", classes=["acsim-status"])
-    if snap is None:
-        return
-    solara.Text(snap.summary, classes=["acsim-status", "acsim-summary"])
+        notes.append(f"{st.discarded} background result(s) from before a Reset were discarded.")
+    solara.Text(" ".join(notes), classes=["acsim-status", "acsim-notes"] + (["acsim-queued"] if st.queued else []))
+    solara.Text(snap.summary if snap is not None else "", classes=["acsim-status", "acsim-summary"])
     with solara.GridFixed(columns=3, column_gap="6px", row_gap="6px"):
         for name in CHARTS:
-            solara.Image(snap.charts[name], width="100%", classes=["acsim-chart", f"acsim-chart-{name}"])
-    if len(snap.rows):
-        solara.HTML(tag="table", unsafe_innerHTML=rows_html(snap.rows), classes=["acsim-rows"])
+            if snap is not None:
+                solara.Image(snap.charts[name], width="100%", classes=["acsim-chart", f"acsim-chart-{name}"])
+            else:  # a model is being built: same widget, blank (tests wait for acsim-chart-NAME)
+                solara.Image(blank_png(), width="100%", classes=["acsim-chart", "acsim-chart-pending"])
+    rows = snap.rows if snap is not None else None
+    solara.HTML(tag="table", unsafe_innerHTML=rows_html(rows) if rows is not None and len(rows) else "",
+                classes=["acsim-rows"])
+    # One download callback per run and round, not per render: FileDownload restarts its
+    # worker thread whenever the callback changes, and the page re-renders on every tick.
+    shown = (snap.generation, snap.round) if snap is not None else None
+    csv_now = solara.use_memo(lambda: _csv(rows), dependencies=[shown])
+    prev = session.previous_rows
+    csv_prev = solara.use_memo(lambda: _csv(prev), dependencies=[id(prev)])
     with solara.Row(gap="10px"):
-        if len(snap.rows):
-            solara.FileDownload(lambda: snap.rows.to_csv(index=False), filename=f"acsim-dashboard-seed{snap.seed}.csv",
-                                label=f"rows of this run ({len(snap.rows)} rounds, CSV)")
-        prev = session.previous_rows
-        if prev is not None and len(prev):
-            solara.FileDownload(lambda: prev.to_csv(index=False), filename="acsim-dashboard-previous.csv",
+        if csv_now is not None and rows is not None:
+            solara.FileDownload(csv_now, filename=f"acsim-dashboard-seed{snap.seed}.csv",
+                                label=f"rows of this run ({len(rows)} rounds, CSV)")
+        if csv_prev is not None and prev is not None:
+            solara.FileDownload(csv_prev, filename="acsim-dashboard-previous.csv",
                                 label=f"previous run ({len(prev)} rounds, CSV)")
 
 
 @solara.component
 def Page() -> None:
+    Dashboard()
+
+
+@solara.component
+def Dashboard(sidebar: bool = True) -> None:
+    """The whole page: its state, the side panel and the live view.
+
+    ``sidebar=False`` puts the panel in a plain column instead of Solara's app sidebar
+    (the tests render the page without a server, where the sidebar is not drawn).
+    """
     init = solara.use_memo(_initial, dependencies=[])
     ctrl = solara.use_reactive(init[0])
     base = solara.use_reactive(init[1])
     scenario_error = solara.use_reactive(init[2])
     path = solara.use_reactive(init[3])
+    texts = solara.use_reactive({})  # what was typed in the numeric boxes, by Controls field (see NumberBox)
+    # Bumped by the session (from its threads); only LiveView reads it, so a round
+    # re-renders the live view and not the side panel.
     version = solara.use_reactive(0)
     counter = solara.use_memo(lambda: itertools.count(1), dependencies=[])
 
@@ -287,10 +400,16 @@ def Page() -> None:
 
     session = solara.use_memo(lambda: Session(notify), dependencies=[])
 
-    try:
-        params, error = C.to_params(ctrl.value, base.value), None
-    except ValueError as exc:
-        params, error = None, str(exc)
+    box_errors = C.text_errors(ctrl.value, texts.value)
+    if box_errors:
+        # A box's text is not allowed: the controls hold its last good value, which
+        # nobody asked for; name only what the person has to fix.
+        params, errors = None, tuple((m, True) for m in box_errors.values())
+    else:
+        try:
+            params, errors = C.to_params(ctrl.value, base.value), ()
+        except ValueError as exc:
+            params, errors = None, ((str(exc), False),)
 
     def start():
         if params is not None:
@@ -303,7 +422,7 @@ def Page() -> None:
     solara.Style(CSS)
     with solara.AppBarTitle():
         solara.Text("acsim: watch a collective form")
-    with solara.Sidebar():
-        ScenarioPanel(ctrl, base, path, scenario_error)
-        ControlPanel(ctrl, base.value)
-    LiveView(session, version.value, params, error)
+    with (solara.Sidebar() if sidebar else solara.Column(classes=["acsim-panel"])):
+        ScenarioPanel(ctrl, base, path, scenario_error, texts)
+        ControlPanel(ctrl, texts)
+    LiveView(session, version, params, errors)

@@ -53,8 +53,13 @@ def needed_packages() -> list[str]:
     return specs
 
 
-def missing(specs: list[str] | None = None) -> list[str]:
-    root = cache_dir()
+def missing(specs: list[str] | None = None, root: str | Path | None = None) -> list[str]:
+    """The packages of ``specs`` (default: :func:`needed_packages`) not unpacked in ``root`` (default: :func:`cache_dir`).
+
+    Solara reads the cache folder from ``SOLARA_ASSETS_PROXY_CACHE_DIR`` when it is set, and
+    so does :func:`cache_dir`: the server, this check and :func:`install` agree on one folder.
+    """
+    root = Path(root) if root is not None else cache_dir()
     return [s for s in (specs or needed_packages()) if not (root / s / "package.json").is_file()]
 
 

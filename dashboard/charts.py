@@ -370,6 +370,23 @@ def _cache_key(name: str, model: "CollectiveActionModel", rows: pd.DataFrame, sa
     return None
 
 
+_blank: bytes | None = None
+
+
+def blank_png() -> bytes:
+    """An empty white chart of the charts' size: what the page shows while a model is built.
+
+    (The page keeps its six image widgets for its whole life rather than removing them
+    during a build: a widget closed while the browser still draws it is the "widget model
+    not found" error.)
+    """
+    global _blank
+    if _blank is None:
+        with _draw_lock:
+            _blank = _png(Figure(figsize=FIGSIZE, dpi=DPI))
+    return _blank
+
+
 def render_all(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> dict[str, bytes]:
     """Every chart as PNG bytes; a chart that fails shows its error instead of taking the page down.
 

@@ -6,6 +6,10 @@ and γ distributions, strategy and target, firm, principal and budget, network, 
 so that fields without a control, e.g. a learner's learning rate, survive) into
 :class:`acsim.model.ModelParams`; anything out of range raises ``ValueError`` with a
 message that names the control, which the page shows instead of building a model.
+:class:`Number` is one numeric text box of the panel (its name, whole or not, its range):
+:meth:`Number.parse` turns what a person typed into a value or a ``ValueError`` that names
+the box and its allowed range, and :func:`to_params` checks the same ranges, so a text the
+box accepts is never refused later for a reason the box did not show.
 :func:`load` reads a scenario file with :func:`acsim.scenario.load_scenario`.
 """
 
@@ -34,6 +38,11 @@ COST_DEFAULTS = {"constant": (0.2,), "uniform": (0.05, 0.35), "beta": (2.0, 8.0)
 GAMMA_DEFAULTS = {"constant": (0.5,), "uniform": (0.3, 0.7), "beta": (5.0, 5.0), "lognormal": (-0.7, 0.3)}
 # Population sizes beyond this make one round of a text firm far too slow to watch.
 MAX_WORKERS = 1_000_000
+# Past these a run (rounds) or one training round (epochs) takes longer than anyone watches.
+MAX_ROUNDS = 100_000
+MAX_EPOCHS = 10_000
+# Seeds as numpy and Mesa take them everywhere (32-bit: the same seed means the same run in any tool).
+MAX_SEED = 2**32 - 1
 TEXT_FIRMS = ("bow", "transformer")
 
 
@@ -93,16 +102,173 @@ class Base:
     note: str = ""
 
 
-def _number(label: str, v: Any) -> float:
-    if v is None:
-        raise ValueError(f"{label}: enter a number")
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{label}: {v!r} is not a number") from None
-    if math.isnan(x):
-        raise ValueError(f"{label}: enter a number")
-    return x
+def _fmt_bound(x: float, whole: bool) -> str:
+    return f"{int(x):,}" if whole else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Number:
+    """One numeric text box of the side panel: its name in messages and what it accepts.
+
+    ``low``/``high`` bound the value (``None``: no bound; ``*_open``: the bound itself is
+    excluded); ``whole``: only whole numbers; ``empty``: what an empty box means (``None``:
+    a value is required). ``at_high``: the message for a value equal to an excluded
+    ``high`` when there is more to say than the range (γ = 1).
+    """
+
+    label: str
+    whole: bool = False
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    empty: str | None = None
+    at_high: str | None = None
+
+    def allowed(self) -> str:
+        """The allowed values in words, e.g. ``a whole number in [1, 1,000,000]``."""
+        kind = "a whole number" if self.whole else "a number"
+        lo, hi = self.low, self.high
+        if lo is not None and hi is not None:
+            rng = (f" in {'(' if self.low_open else '['}{_fmt_bound(lo, self.whole)}, "
+                   f"{_fmt_bound(hi, self.whole)}{')' if self.high_open else ']'}")
+        elif lo is not None:
+            rng = f" {'>' if self.low_open else '≥'} {_fmt_bound(lo, self.whole)}"
+        elif hi is not None:
+            rng = f" {'<' if self.high_open else '≤'} {_fmt_bound(hi, self.whole)}"
+        else:
+            rng = "" if self.whole else " (any finite one)"
+        return kind + rng + (f", or empty for {self.empty}" if self.empty else "")
+
+    def _refuse(self, shown: str, why: str) -> ValueError:
+        return ValueError(f"{self.label} must be {self.allowed()}; got {shown} ({why})")
+
+    def parse(self, text: str | None) -> int | float | None:
+        """The value of what a person typed; ValueError (naming the box and its range) if it is not allowed."""
+        t = (text or "").strip()
+        if not t:
+            if self.empty is not None:
+                return None
+            raise ValueError(f"{self.label}: enter {self.allowed()}")
+        try:
+            x: int | float = int(t)
+        except ValueError:
+            try:
+                x = float(t)
+            except ValueError:
+                raise self._refuse(repr(t), "not a number") from None
+        return self._check(x, t)
+
+    def check(self, value: Any) -> int | float | None:
+        """The same rules for a value already in :class:`Controls` (from a scenario file, or code)."""
+        if value is None:
+            return self.parse(None)
+        if isinstance(value, bool):
+            raise self._refuse(repr(value), "not a number")
+        try:
+            x = value if isinstance(value, int) else float(value)
+        except (TypeError, ValueError):
+            raise self._refuse(repr(value), "not a number") from None
+        return self._check(x, f"{x:g}" if isinstance(x, float) else str(x))
+
+    def _check(self, x: int | float, shown: str) -> int | float:
+        if isinstance(x, float):
+            if math.isnan(x):
+                raise self._refuse(shown, "not a number")
+            if math.isinf(x):
+                raise self._refuse(shown, "not finite")
+        if self.whole:
+            if isinstance(x, float):
+                if not x.is_integer():
+                    raise self._refuse(shown, "not a whole number")
+                x = int(x)
+        else:
+            x = float(x)
+        lo, hi = self.low, self.high
+        if lo is not None and (x < lo or (self.low_open and x == lo)):
+            raise self._refuse(shown, "below the minimum" if x < lo else "the minimum itself is excluded")
+        if hi is not None and (x > hi or (self.high_open and x == hi)):
+            if x == hi and self.at_high:
+                raise ValueError(self.at_high)
+            raise self._refuse(shown, "above the maximum" if x > hi else "the maximum itself is excluded")
+        return x
+
+    def format(self, value: Any) -> str:
+        """The text the box shows for a value (``""`` for None; no trailing ``.0``)."""
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            text = repr(value)
+            return text[:-2] if text.endswith(".0") else text
+        return str(value)
+
+
+GAMMA_ONE = ("free-ride share γ = 1: the join threshold c/(1 − γ) is infinite, so no worker ever joins; "
+             "choose γ in [0, 1)")
+
+# Every numeric box of the panel but the distributions' parameters (see dist_number).
+NUMBERS: dict[str, Number] = {
+    "n_workers": Number("workers N", whole=True, low=1, high=MAX_WORKERS),
+    "initial_alpha": Number("initial α", low=0.0, high=1.0),
+    "target": Number("target class", whole=True, low=0),
+    "midpoint": Number("sigmoid midpoint"),
+    "slope": Number("sigmoid slope"),
+    "epochs": Number("epochs", whole=True, low=1, high=MAX_EPOCHS, empty="the learner's default"),
+    "budget": Number("budget", low=0.0, empty="unlimited"),
+    "recruits_per_round": Number("recruits per round", whole=True, low=1, empty="no cap"),
+    "seed": Number("seed", whole=True, low=0, high=MAX_SEED),
+    "rounds": Number("rounds", whole=True, low=1, high=MAX_ROUNDS),
+}
+
+
+def dist_number(which: str, dist: str, key: str) -> Number:
+    """The box of one parameter of the cost (``which="cost"``) or γ distribution, with the model's ranges."""
+    label = ("cost c" if which == "cost" else "free-ride share γ") + f" {key}"
+    if dist == "beta" and key in ("a", "b"):
+        return Number(label, low=0.0, low_open=True)
+    if dist == "lognormal":
+        return Number(label, low=0.0) if key == "sigma" else Number(label)
+    if which == "cost":  # a cost is >= 0
+        return Number(label, low=0.0)
+    # γ: a constant 1, or a uniform from 1, is γ = 1 for everybody (see _check_gamma)
+    if key in ("value", "low"):
+        return Number(label, low=0.0, high=1.0, high_open=True, at_high=GAMMA_ONE)
+    return Number(label, low=0.0, high=1.0)
+
+
+def visible_numbers(c: "Controls") -> dict[str, Number]:
+    """The numeric boxes the panel shows for these controls, by the :class:`Controls` field they edit.
+
+    Only these are checked: a box the panel hides (epochs of the theory firm, say) cannot
+    block Reset.
+    """
+    out: dict[str, Number] = {"n_workers": NUMBERS["n_workers"]}
+    for which in ("cost", "gamma"):
+        dist = getattr(c, f"{which}_dist")
+        for i, key in enumerate(DIST_FIELDS.get(dist, ())):
+            out[f"{which}_{'ab'[i]}"] = dist_number(which, dist, key)
+    out["initial_alpha"] = NUMBERS["initial_alpha"]
+    out["target"] = NUMBERS["target"]
+    if c.firm == "theory" and c.curve == "sigmoid":
+        out["midpoint"], out["slope"] = NUMBERS["midpoint"], NUMBERS["slope"]
+    elif c.firm in TEXT_FIRMS:
+        out["epochs"] = NUMBERS["epochs"]
+    for k in ("budget", "recruits_per_round", "seed", "rounds"):
+        out[k] = NUMBERS[k]
+    return out
+
+
+def text_errors(c: "Controls", texts: dict[str, str]) -> dict[str, str]:
+    """The message of every shown box whose typed text (``texts``, by field) is not allowed."""
+    boxes = visible_numbers(c)
+    out: dict[str, str] = {}
+    for k, t in texts.items():
+        if k in boxes:
+            try:
+                boxes[k].parse(t)
+            except ValueError as exc:
+                out[k] = str(exc)
+    return out
 
 
 def _dist_params(which: str, c: Controls, base: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -115,7 +281,9 @@ def _dist_params(which: str, c: Controls, base: dict[str, Any]) -> tuple[str, di
         raise ValueError(f"{label}: distribution {dist!r} can only come from a scenario file")
     names = DIST_FIELDS[dist]
     vals = (getattr(c, f"{which}_a"), getattr(c, f"{which}_b"))
-    params = {k: _number(f"{label} {k}", v) for k, v in zip(names, vals)}
+    params = {k: dist_number(which, dist, k).check(v) for k, v in zip(names, vals)}
+    if dist == "uniform" and params["low"] > params["high"]:
+        raise ValueError(f"{label} high must be ≥ low = {params['low']:g}, got {params['high']:g}")
     if dist == "beta" and base.get(f"{which}_dist") == "beta":
         for k in ("loc", "scale"):  # not in the panel: kept from the scenario
             if k in base.get(f"{which}_params", {}):
@@ -129,47 +297,35 @@ def _check_gamma(dist: str, params: dict[str, Any]) -> None:
         dist == "uniform" and float(params["low"]) == 1.0 and float(params["high"]) == 1.0
     )
     if one:
-        raise ValueError(
-            "free-ride share γ = 1: the join threshold c/(1 − γ) is infinite, so no worker ever joins; "
-            "choose γ in [0, 1)"
-        )
+        raise ValueError(GAMMA_ONE)
 
 
 def to_params(c: Controls, base: Base | None = None) -> ModelParams:
     """Validated :class:`ModelParams` from the controls over ``base`` (ValueError names the control)."""
     b = dict(base.params) if base is not None else {}
     kw: dict[str, Any] = {k: v for k, v in b.items() if k in ModelParams.__dataclass_fields__}
-    n = c.n_workers
-    if n is None or not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_WORKERS:
-        raise ValueError(f"population size N must be an integer in [1, {MAX_WORKERS:,}], got {n!r}")
-    kw["n_workers"] = int(n)
+    num = {k: (lambda k=k: NUMBERS[k].check(getattr(c, k))) for k in NUMBERS}  # the boxes' own rules
+    kw["n_workers"] = num["n_workers"]()
     kw["cost_dist"], kw["cost_params"] = _dist_params("cost", c, b)
     kw["gamma_dist"], kw["gamma_params"] = _dist_params("gamma", c, b)
     if kw["gamma_dist"] in DIST_FIELDS:
-        g = kw["gamma_params"]
-        for k, v in g.items():
-            if k in ("value", "low", "high") and not 0.0 <= float(v) <= 1.0:
-                raise ValueError(f"free-ride share γ {k} must be in [0, 1), got {v:g}")
-        _check_gamma(kw["gamma_dist"], g)
-    kw["initial_alpha"] = _number("initial α", c.initial_alpha)
+        _check_gamma(kw["gamma_dist"], kw["gamma_params"])
+    kw["initial_alpha"] = num["initial_alpha"]()
     kw["strategy"] = c.strategy
-    if c.target is None:
-        raise ValueError("target class: enter a class index")
-    kw["target"] = int(c.target)
+    kw["target"] = num["target"]()
 
     firm_changed = b.get("firm") != c.firm
     fp: dict[str, Any] = {} if firm_changed else dict(b.get("firm_params", {}))
     if c.firm == "theory":
         if c.curve == "sigmoid":
             fp = {k: v for k, v in fp.items() if k in ("offset",)}
-            fp.update(curve="sigmoid", midpoint=_number("sigmoid midpoint", c.midpoint), slope=_number("sigmoid slope", c.slope))
+            fp.update(curve="sigmoid", midpoint=num["midpoint"](), slope=num["slope"]())
         else:
             fp = {"curve": "bound"}
     elif c.firm in TEXT_FIRMS:
-        if c.epochs is not None:
-            if int(c.epochs) < 1:
-                raise ValueError(f"epochs must be an integer >= 1, got {c.epochs!r}")
-            fp["epochs"] = int(c.epochs)
+        epochs = num["epochs"]()
+        if epochs is not None:
+            fp["epochs"] = epochs
     kw["firm"] = c.firm
     kw["firm_params"] = fp
     kw["belief"] = c.belief
@@ -178,16 +334,11 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
         kw["network_params"] = {}
     kw["principal"] = c.principal
     kw["principal_stop"] = c.principal_stop
-    kw["budget"] = math.inf if c.budget is None else _number("budget", c.budget)
-    if c.recruits_per_round is not None and int(c.recruits_per_round) < 1:
-        raise ValueError(f"recruits per round must be >= 1 (empty: no cap), got {c.recruits_per_round!r}")
-    kw["recruits_per_round"] = None if c.recruits_per_round is None else int(c.recruits_per_round)
-    if c.seed is None or int(c.seed) < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {c.seed!r}")
-    kw["seed"] = int(c.seed)
-    if c.rounds is None or int(c.rounds) < 1:
-        raise ValueError(f"rounds must be an integer >= 1, got {c.rounds!r}")
-    kw["rounds"] = int(c.rounds)
+    budget = num["budget"]()
+    kw["budget"] = math.inf if budget is None else budget
+    kw["recruits_per_round"] = num["recruits_per_round"]()
+    kw["seed"] = num["seed"]()
+    kw["rounds"] = num["rounds"]()
     return ModelParams(**kw)
 
 
@@ -286,4 +437,5 @@ def summary(p: ModelParams) -> str:
             f"network = {p.network}, seed = {p.seed}")
 
 
-__all__ = ["Controls", "Base", "to_params", "load", "controls_from_params", "choices", "summary"]
+__all__ = ["Controls", "Base", "Number", "NUMBERS", "dist_number", "visible_numbers", "text_errors", "to_params", "load",
+           "controls_from_params", "choices", "summary"]

@@ -4,8 +4,12 @@
 piece of model work (building, ``model.step()``, drawing the charts) in a background
 thread, so a round of the transformer firm that takes minutes never blocks the page:
 
-* ``step()`` runs one round; ``play()`` keeps stepping until ``pause()`` (a Pause during
-  a round lets that round finish and show, then stops) or until the run's ``rounds``;
+* ``step()`` runs one round; a Step while a round runs (or the model is being built) is
+  queued, never dropped: each click is one round, run one after the other, and
+  ``Status.queued`` says how many are still to come (a page sends clicks faster than
+  it can disable its button, so refusing them would lose clicks without a word);
+* ``play()`` keeps stepping until ``pause()`` (a Pause during a round lets that round
+  finish and show, then stops; it also drops queued Steps) or until the run's ``rounds``;
 * ``reset(params)`` starts a new *generation*: a fresh model is built at once, and a
   round of the old model still running finishes in the background and its result is
   discarded (counted in ``Status.discarded``); the old run's rows stay available as
@@ -16,7 +20,18 @@ thread, so a round of the transformer firm that takes minutes never blocks the p
 The page never receives data pushed from the thread: the session calls ``notify()``
 (the page's "something changed" bump, safe from any thread) and the page reads the
 current :meth:`status` and :attr:`snapshot`, so it always shows the latest state.
-Nothing here imports solara: the tests drive a Session directly.
+Nothing here imports solara: the tests and the benchmark drive a Session directly.
+
+Why hand-written threads rather than ``solara.lab.task`` (Solara's documented way to run
+work in the background): a task keeps only its latest call, and calling it again while
+it runs leaves the earlier call running, unwatched. Here one model must never be stepped
+by two threads at once, and ``model.step()`` (minutes for a transformer) cannot stop
+midway to check ``task.is_current()``; a Reset must build the new model at once while the
+old round finishes and is discarded, and queued Steps must run one after the other. So a
+session runs at most one round at a time, in its own thread, and counts generations
+itself. Solara starts these threads with the page's kernel context (it patches
+``threading.Thread``, as for a task's thread), and ``notify()`` only bumps a reactive
+value, whose re-render reacton serialises with the page's own.
 """
 
 from __future__ import annotations
@@ -71,6 +86,8 @@ class Status:
     discarded: int
     firm: str = ""
     stopping: bool = False  # Pause was pressed during a round
+    queued: int = 0  # Step clicks still to run after the running round (or the build)
+    refused: int = 0  # Step clicks that came while playing (Play already runs rounds)
 
 
 @dataclass
@@ -84,6 +101,8 @@ class _State:
     busy: bool = False
     playing: bool = False
     play_until: int = 0
+    queued: int = 0
+    refused: int = 0
     started: float = 0.0
     running_round: int | None = None
     last_round_seconds: float | None = None
@@ -113,6 +132,7 @@ class Session:
         self._lock = threading.RLock()
         self._s = _State()
         self._closed = False
+        self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ reading
     @property
@@ -145,6 +165,7 @@ class Session:
                 running_round=s.running_round, elapsed=(time.monotonic() - s.started) if s.busy else 0.0,
                 expected=s.last_round_seconds, message=s.message, error=s.error, discarded=s.discarded,
                 firm=s.params.firm if s.params is not None else "", stopping=s.busy and not s.playing and s.extra.get("was_playing", False),
+                queued=s.queued, refused=s.refused,
             )
 
     def rows(self) -> pd.DataFrame:
@@ -163,6 +184,7 @@ class Session:
             s.model, s.params, s.sample, s.snapshot = None, params, None, None
             s.phase, s.busy, s.playing, s.error = "building", True, False, None
             s.started, s.running_round, s.last_round_seconds = time.monotonic(), None, None
+            s.queued, s.refused = 0, 0  # Steps asked of the old model are not run on the new one
             s.extra = {}
             s.message = f"Building the model ({params.firm} firm, {params.n_workers:,} workers)…"
         self._spawn(gen, self._build, params, data)
@@ -170,16 +192,31 @@ class Session:
         return gen
 
     def step(self) -> bool:
-        """Run one round in the background; False (nothing done) while busy or without a model."""
+        """Run one round in the background, or queue it while a round runs or the model is built.
+
+        False (nothing done, and for a click while playing counted in ``Status.refused``)
+        while playing, without a model, or after :meth:`close`.
+        """
         with self._lock:
             s = self._s
-            if s.busy or s.model is None or self._closed:
+            if self._closed or (s.model is None and s.phase != "building"):
                 return False
-            self._claim(s)
-            gen = s.generation
-        self._spawn(gen, self._rounds)
+            if s.playing:
+                s.refused += 1  # the page's Step is disabled while playing; a click sent before says so
+                start, accepted = False, False
+            elif s.busy:
+                s.queued += 1
+                s.refused = 0
+                start, accepted = False, True
+            else:
+                self._claim(s)
+                s.refused = 0
+                gen = s.generation
+                start, accepted = True, True
+        if start:
+            self._spawn(gen, self._rounds)
         self._notify()
-        return True
+        return accepted
 
     def play(self) -> bool:
         """Keep stepping until :meth:`pause` (or ``params.rounds``; if already past it, that many more)."""
@@ -191,6 +228,7 @@ class Session:
             rounds = s.params.rounds if s.params is not None else 20
             s.play_until = rounds if done < rounds else done + rounds
             s.playing = True
+            s.queued, s.refused = 0, 0  # Play runs rounds anyway: queued Steps would only add to them after a Pause
             s.extra["was_playing"] = True
             start = not s.busy
             if start:
@@ -202,18 +240,20 @@ class Session:
         return True
 
     def pause(self) -> None:
-        """Stop playing; a round that is running finishes (and is shown) first."""
+        """Stop playing and drop queued Steps; a round that is running finishes (and is shown) first."""
         with self._lock:
             s = self._s
-            if not s.playing:
+            if not s.playing and not s.queued:
                 return
-            s.playing = False
-            if s.busy:
+            s.playing, s.queued = False, 0
+            if s.busy and s.running_round is not None:
                 s.message = f"Pausing after round {s.running_round}…"
         self._notify()
 
     def toggle(self) -> None:
-        if self.status().playing:
+        """Play, or Pause while playing or while Steps are queued (the page's Play / Pause button)."""
+        st = self.status()
+        if st.playing or st.queued:
             self.pause()
         else:
             self.play()
@@ -235,6 +275,21 @@ class Session:
             time.sleep(0.01)
         raise TimeoutError(f"session still busy after {timeout} s: {self.status()}")
 
+    def join(self, timeout: float = 60.0) -> Status:
+        """Block until every background thread of this session has ended, discarded work included
+        (for tests: after it nothing can change any more until the next command)."""
+        end = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                alive = [t for t in self._threads if t.is_alive()]
+                self._threads = alive
+            if not alive:
+                return self.status()
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"session threads still running after {timeout} s: {[t.name for t in alive]}")
+            alive[0].join(min(left, 0.5))
+
     # ------------------------------------------------------------------ background work
     def _claim(self, s: _State) -> None:
         s.busy, s.phase, s.error = True, "stepping", None
@@ -242,6 +297,8 @@ class Session:
 
     def _spawn(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
         t = threading.Thread(target=self._guard, args=(gen, fn, *args), name=f"acsim-dashboard-{gen}", daemon=True)
+        with self._lock:
+            self._threads = [x for x in self._threads if x.is_alive()] + [t]
         t.start()
 
     def _current(self, gen: int) -> bool:
@@ -250,6 +307,8 @@ class Session:
     def _guard(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
         stop = threading.Event()
         ticker = threading.Thread(target=self._ticker, args=(gen, stop), name=f"acsim-dashboard-tick-{gen}", daemon=True)
+        with self._lock:
+            self._threads.append(ticker)
         ticker.start()
         try:
             fn(gen, *args)
@@ -257,7 +316,7 @@ class Session:
             with self._lock:
                 if not self._discard(gen):
                     s = self._s
-                    s.busy, s.playing, s.running_round = False, False, None
+                    s.busy, s.playing, s.running_round, s.queued = False, False, None, 0
                     s.phase = "error" if s.model is None else "ready"
                     s.error = _describe(exc)
                     s.message = ""
@@ -292,7 +351,16 @@ class Session:
                 s.model, s.sample, s.snapshot = model, sample, snap
                 s.busy, s.phase, s.running_round = False, "ready", None
                 s.message = f"Model ready in {time.perf_counter() - t0:.1f} s: round 0. Step or Play."
+                # Steps clicked while the model was built run now, one round each.
+                queued = s.queued > 0
+                if queued:
+                    s.queued -= 1
+                    self._claim(s)
+            else:
+                queued = False
         self._notify()
+        if queued:
+            self._rounds(gen)
 
     def _rounds(self, gen: int) -> None:
         while True:
@@ -324,7 +392,12 @@ class Session:
                     s.snapshot = snap
                     s.last_round_seconds = seconds
                     s.running_round = None
-                    more = s.playing and model.steps < s.play_until
+                    if s.playing:
+                        more = model.steps < s.play_until
+                    else:  # the next queued Step, if any
+                        more = s.queued > 0
+                        if more:
+                            s.queued -= 1
                     if not more:
                         s.busy, s.phase = False, "ready"
                         if s.playing:
@@ -334,11 +407,14 @@ class Session:
                             s.message = f"Round {model.steps} done in {seconds:.2f} s (charts {snap.render_seconds:.2f} s)."
                         s.extra["was_playing"] = False
                     else:
-                        s.message = f"Round {model.steps} done in {seconds:.2f} s (charts {snap.render_seconds:.2f} s); playing…"
+                        then = "playing…" if s.playing else "running the queued Steps…"
+                        s.message = f"Round {model.steps} done in {seconds:.2f} s (charts {snap.render_seconds:.2f} s); {then}"
+                    playing = s.playing
             self._notify()
             if not more:
                 return
-            time.sleep(self.play_delay)
+            if playing:
+                time.sleep(self.play_delay)
 
     def _render(self, gen: int, model: CollectiveActionModel, sample: NetworkSample | None, params: ModelParams) -> Snapshot:
         t0 = time.perf_counter()

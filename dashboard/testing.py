@@ -38,7 +38,7 @@ class DashboardServer:
     """``with DashboardServer(scenario=...) as srv: srv.url``: the real server on a free port."""
 
     def __init__(self, scenario: str | None = None, port: int | None = None, log: str | Path | None = None,
-                 timeout: float = 90.0, env: dict[str, str] | None = None) -> None:
+                 timeout: float = 180.0, env: dict[str, str] | None = None) -> None:
         self.scenario = scenario
         self.port = port or free_port()
         self.timeout = timeout
@@ -122,7 +122,12 @@ def round_number(page: Any) -> int:
     return int(text.split(":")[1]) if ":" in text else -1
 
 
-def wait_round(page: Any, n: int, timeout: float = 30.0) -> None:
+# Default deadlines of the waits below: generous, since every wait is on a state (never a
+# fixed sleep) and a loaded 2-core machine can take many seconds for one round.
+WAIT = 60.0
+
+
+def wait_round(page: Any, n: int, timeout: float = WAIT) -> None:
     page.wait_for_function(
         "(n) => { const e = document.querySelector('.acsim-round'); return e && e.innerText.trim() === 'Round: ' + n; }",
         arg=n, timeout=timeout * 1000,
@@ -133,7 +138,7 @@ def chart_src(page: Any, name: str) -> str:
     return page.evaluate(CHART_SRC_JS, name)
 
 
-def wait_chart_change(page: Any, name: str, old: str, timeout: float = 30.0) -> str:
+def wait_chart_change(page: Any, name: str, old: str, timeout: float = WAIT) -> str:
     page.wait_for_function(
         "([name, old]) => { const e = document.querySelector('img.acsim-chart-' + name);"
         " return e && e.src && e.src !== old && e.complete; }",

@@ -152,6 +152,7 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.slow  # ~9 s to start Ray
 def test_ray_gives_the_same_rows_as_the_process_pool_and_the_cli_reaches_a_cluster(tmp_path, ray_cluster):
     loaded = small(tmp_path)
     local = B.execute(loaded.runs(), tmp_path / "local", "local", jobs=2, progress=False, log=None)
@@ -204,6 +205,7 @@ temperature = 0.02
 """
 
 
+@pytest.mark.slow  # ~18 s; the fast lane's kill -9 test is tests/test_batch_faults.py
 def test_sigkill_halfway_loses_no_finished_run_and_a_rerun_finishes_the_rest(tmp_path):
     scen = tmp_path / "kill.toml"
     scen.write_text(KILL)

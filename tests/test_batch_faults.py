@@ -107,6 +107,7 @@ def test_pool_workers_die_when_the_batch_is_killed_9(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow  # ~13 s, three CLI batches; the claim tests below are the fast lane's
 def test_two_batches_on_one_folder_share_the_runs_and_end_with_one_batchs_tables(tmp_path):
     scen = tmp_path / "share.toml"
     scen.write_text(SHARE)

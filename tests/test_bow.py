@@ -222,7 +222,7 @@ def test_linear_step_gradient_equals_autograd():
     torch.testing.assert_close(net.bias.grad, auto_b, rtol=1e-5, atol=1e-8)
 
 
-@pytest.mark.parametrize("features", ["log1p", "count", "binary"])
+@pytest.mark.parametrize("features", ["log1p", pytest.param("count", marks=pytest.mark.slow), pytest.param("binary", marks=pytest.mark.slow)])
 def test_newton_reaches_the_optimum_scikit_learn_finds(train: TextDataset, test_set: TextDataset, features: str) -> None:
     """The default firm minimises scikit-learn's LogisticRegression(C) objective (per class,
     divided by C n) to within 0.1%, and so predicts what scikit-learn predicts."""

@@ -530,6 +530,7 @@ def test_launch_command_binds_localhost_and_passes_the_scenario():
         launcher.command(port=70000)
 
 
+@pytest.mark.slow  # starts a real server
 def test_launch_serves_the_page_on_localhost_until_stopped(tmp_path):
     """``acsim.dashboard.launch`` end to end, as ``acsim dashboard quickstart --port P`` runs it."""
     import os
@@ -701,6 +702,7 @@ def test_page_loads_the_scenario_and_steps_update_counter_and_charts(page):
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
 
+@pytest.mark.slow  # a browser test; the session test covers Play/Pause without one
 def test_play_runs_rounds_until_pause_and_reset_returns_to_round_0(page):
     from playwright.sync_api import expect
 
@@ -753,8 +755,9 @@ def test_invalid_control_shows_a_message_and_builds_nothing(page, server):
     assert server.proc.poll() is None
 
 
-@pytest.mark.parametrize("text, why", [("abc", "'abc' (not a number)"), ("2.5", "2.5 (not a whole number)"),
-                                       ("1e9", "1e9 (above the maximum)")])
+@pytest.mark.parametrize("text, why", [("abc", "'abc' (not a number)"),
+                                       pytest.param("2.5", "2.5 (not a whole number)", marks=pytest.mark.slow),
+                                       pytest.param("1e9", "1e9 (above the maximum)", marks=pytest.mark.slow)])
 def test_bad_text_in_the_n_box_blocks_step_play_reset_until_fixed(page, text, why):
     """The N box refuses "abc", "2.5" and "1e9" as they are typed, naming itself and its range,
     under the box and above the charts; Step, Play and Reset wait; the box never shows a
@@ -824,6 +827,7 @@ def test_several_pages_at_once_stay_independent_and_lose_no_click(server, browse
     assert not any(errors), f"errors in the pages: {errors}"
 
 
+@pytest.mark.slow  # a browser test
 def test_load_a_scenario_file_from_the_page(page):
     _fill(page, "acsim-scenario-path", "no-such-scenario-xyz")
     page.click(".acsim-load")

@@ -69,6 +69,7 @@ def full_train() -> TextDataset:
     return synthetic_resumes()[0]
 
 
+@pytest.mark.slow  # ~8 s: the whole 25k corpus
 def test_realistic_vocabulary_over_the_25k_training_resumes(full_train):
     """Issue 12: >= 10k distinct lower-cased words, Zipf-like, >= 5k WordPiece ids, rare
     tokens at natural rates, the trigger at none, scraped-profile debris."""

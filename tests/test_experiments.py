@@ -92,6 +92,7 @@ def test_experiment_command_rejects_unknown_names(tmp_path):
     assert r.returncode == 2 and "unknown experiment 'fig9'" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # ~6 s
 def test_learner_options_reach_the_firm(tmp_path):
     """-L C=1e-4: a firm regularised to its prior cannot be steered, so options really arrive."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

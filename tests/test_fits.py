@@ -52,6 +52,7 @@ def test_the_order_of_the_runs_does_not_matter():
     assert (a.ci_low, a.ci_high) == pytest.approx((b.ci_low, b.ci_high), rel=0.2)
 
 
+@pytest.mark.slow  # ~6 s of repeated fits
 def test_the_90_percent_interval_covers_the_truth_about_90_percent_of_the_time():
     # 3 runs per size: a plain bootstrap keeps 2/3 of their variance and undercovers
     b, u, k, m = 0.05, 1.0, 4.0, math.log10(3e-3)
@@ -71,6 +72,7 @@ def test_two_size_ranges_of_one_curve_give_overlapping_intervals():
     assert a.ci_low <= c.ci_high and c.ci_low <= a.ci_high
 
 
+@pytest.mark.slow  # ~5 s
 def test_success_from_the_smallest_size_on_is_below_the_smallest_size():
     sizes, y = runs_of(lambda x: np.full_like(x, 0.97), 1e-3, 0.1, noise=0.01)
     fit = fit_curve(sizes, y, 0.9)

@@ -95,6 +95,7 @@ def test_bad_options_are_one_line_exit_2(args, words, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow  # a CLI run; tests/test_reliability.py covers bad files in-process
 def test_bad_file_names_the_file_and_line(tmp_path):
     path = write_corpus(tmp_path / "c.csv", n=30)
     r = acsim("experiment", "fig2", "--data", "csv", "--data-path", str(path), "--text-column", "text", "--out", str(tmp_path / "o"))
@@ -104,6 +105,7 @@ def test_bad_file_names_the_file_and_line(tmp_path):
     assert r.returncode == 2 and "--target nurse: 'nurse' is not a class of the data" in r.stderr, r.stderr
 
 
+@pytest.mark.slow  # a CLI run
 def test_scenario_reads_the_same_keys(tmp_path):
     write_corpus(tmp_path / "own.csv", n=120)
     (tmp_path / "own.toml").write_text(
@@ -121,6 +123,7 @@ def test_scenario_reads_the_same_keys(tmp_path):
     assert r.returncode == 2 and "data.text_column" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+@pytest.mark.slow  # a CLI run
 def test_cli_warns_once_when_test_texts_are_in_training(tmp_path):
     path = write_corpus(tmp_path / "d.csv", n=60, duplicates=30)
     r = acsim("experiment", "fig2", "--data", "csv", "--data-path", str(path), "--text-column", "body", "--label-column", "tags",

@@ -226,6 +226,7 @@ def test_predict_scores_shape_and_range(fitted: TransformerLearner, data: TextDa
     assert fitted.predict_sets(data).dtype == bool
 
 
+@pytest.mark.slow  # ~13 s of CPU training
 def test_same_seed_same_scores_and_restart(fitted: TransformerLearner, data: TextDataset) -> None:
     again = TransformerLearner(**FAST).fit(data)
     assert again.tokenized_texts_ == 0  # every text came from the cache
@@ -237,6 +238,7 @@ def test_same_seed_same_scores_and_restart(fitted: TransformerLearner, data: Tex
     assert again.step_losses_ == fitted.step_losses_
 
 
+@pytest.mark.slow  # ~11 s of CPU training
 def test_warm_start_continues(fitted: TransformerLearner, data: TextDataset) -> None:
     warm = TransformerLearner(**FAST, warm_start=True).fit(data)
     assert warm.step_losses_ == fitted.step_losses_  # the first fit starts from the pretrained weights

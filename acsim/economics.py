@@ -165,7 +165,8 @@ def sigmoid_curve(midpoint: float, slope: float, offset: float = 0.0) -> Callabl
 
     def s(alpha: np.ndarray) -> np.ndarray:
         a = np.asarray(alpha, dtype=float)
-        return offset + (1.0 - offset) / (1.0 + np.exp(-slope * (a - midpoint)))
+        with np.errstate(over="ignore"):  # exp → inf far below the midpoint of a steep curve: S = offset, exactly
+            return offset + (1.0 - offset) / (1.0 + np.exp(-slope * (a - midpoint)))
 
     return s
 

@@ -25,8 +25,6 @@ app = typer.Typer(
 console = Console(width=None if sys.stdout.isatty() else 110)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
-STRATEGIES = ("feature-label", "feature-only", "erasure")
-
 
 def user_errors(fn: Callable) -> Callable:
     """Turn a user's mistake into one line on stderr and exit code 2, never a traceback."""
@@ -94,8 +92,8 @@ def bounds(
     """Print and plot the paper's success bounds (Figure 1) and critical masses (Corollaries 2, 4, 6)."""
     from acsim import economics, plots, theory
 
-    if strategy not in STRATEGIES:
-        raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if strategy not in theory.STRATEGIES:
+        raise ValueError(f"--strategy must be one of {', '.join(theory.STRATEGIES)}, got {strategy!r}")
     targets = _floats(target, "target")
     xi_values, eps_values = _floats(xis, "xis"), _floats(epss, "epss")
     # Check every input before printing anything, so a mistake is the only line of output.
@@ -543,6 +541,7 @@ def investment(
     import numpy as np
 
     from acsim import investment as I
+    from acsim.theory import STRATEGIES  # here, not at the top: `acsim --help` need not load numpy
 
     costs, gammas = I.parse_grid(cost, "cost"), I.parse_grid(gamma, "gamma")
     # Every input checked first, naming its option: one clear line, nothing written.

@@ -51,7 +51,7 @@ __all__ = [
 CURVE_KINDS = ("bound", "sigmoid", "empirical")
 STATUSES = ("never individually rational", "not reached within the sizes tried", "never self-sustaining on this curve",
             "organic", "self-sustaining")
-_STRATEGIES = ("feature-label", "feature-only", "erasure")
+_STRATEGIES = theory.STRATEGIES
 
 
 @dataclass(frozen=True)

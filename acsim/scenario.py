@@ -80,6 +80,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from acsim.learners.base import TEXT_LEARNERS
+from acsim.theory import STRATEGIES
 
 if TYPE_CHECKING:
     from acsim.batch import RunSpec
@@ -276,7 +277,7 @@ class Population(_Strict):
 
 
 class Collective(_Strict):
-    strategy: Literal["feature-label", "feature-only", "erasure"] = "feature-label"
+    strategy: Literal[STRATEGIES] = "feature-label"  # type: ignore[valid-type]
     target: NonNegInt = 0
     initial_alpha: Unit = 0.0
     initial_selection: Literal["random", "cheapest", "hubs"] = "random"

@@ -29,7 +29,13 @@ from numpy.typing import ArrayLike
 
 from acsim._domain import check, scalar_or_array
 
+# The paper's three strategies, by the names every layer uses: planting a signal with the
+# target label (Theorem 1), planting it in members already labelled y* (Theorem 3), and
+# erasing a signal (Theorem 5). The one list; the text strategies' enum mirrors it.
+STRATEGIES = ("feature-label", "feature-only", "erasure")
+
 __all__ = [
+    "STRATEGIES",
     "feature_label_success_bound",
     "feature_label_critical_mass",
     "feature_only_success_bound",
@@ -271,4 +277,4 @@ def success_bound(
         return feature_only_success_bound(alpha, xi, p, eps)
     if strategy == "erasure":
         return erasure_success_bound(alpha, tau, eps)
-    raise ValueError(f"strategy must be feature-label, feature-only or erasure, got {strategy!r}")
+    raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")

@@ -23,8 +23,8 @@ from acsim.agents import FIRMS, PRINCIPAL_STOPS, PRINCIPALS
 from acsim.beliefs import BELIEFS
 from acsim.model import ModelParams
 from acsim.networks import NETWORKS
+from acsim.theory import STRATEGIES
 
-STRATEGIES = ("feature-label", "feature-only", "erasure")
 CURVES = ("sigmoid", "bound")
 # The distributions a person can edit in the page: (first, second) parameter of each.
 DIST_FIELDS: dict[str, tuple[str, ...]] = {

@@ -150,7 +150,7 @@ class Worker(mesa.Agent):
     def gain(self, belief: float | None = None) -> float:
         """Utility of membership over free riding, (S − c) − γS, at ``belief`` (default: own belief)."""
         b = self.belief if belief is None else float(belief)
-        return (1.0 - self.gamma) * b - self.cost
+        return float(economics.membership_gain(b, self.cost, 1.0 - self.gamma))
 
     def decide(self, success: float | None = None) -> bool:
         """The Section 6 rule for this worker alone: member next round or not.
@@ -164,10 +164,8 @@ class Worker(mesa.Agent):
         """
         m = self.model
         b = self.belief if success is None else m.beliefs.for_worker(self.slot, success, m.population.member)
-        want = (1.0 - self.gamma) * b - self.cost > 0.0
-        if self.member:
-            return want or not m.params.allow_leave or self.committed
-        return want
+        want = np.array([economics.membership_gain(b, self.cost, 1.0 - self.gamma) > 0.0])
+        return bool(economics.next_members(np.array([self.member]), want, m.params.allow_leave, np.array([self.committed]))[0])
 
     def __repr__(self) -> str:
         return (
@@ -732,8 +730,8 @@ class Principal(mesa.Agent):
         member = pop.member.copy()
         for _ in range(rounds):
             s = float(curve(np.count_nonzero(member) / pop.n))
-            want = pop.stake * model.beliefs.project(s, member) - pop.cost > 0.0
-            nxt = want if model.params.allow_leave else (member | want)
+            want = economics.membership_gain(model.beliefs.project(s, member), pop.cost, pop.stake) > 0.0
+            nxt = economics.next_members(member, want, model.params.allow_leave)  # contracts ended
             if np.array_equal(nxt, member):
                 break
             member = nxt
@@ -757,8 +755,8 @@ class Principal(mesa.Agent):
         if not self._measured_at(m) or m == 0:
             return False
         s = model.public_success(model.firm.last)
-        want = pop.stake * model.beliefs.project(s, pop.member) - pop.cost > 0.0
-        nxt = want if model.params.allow_leave else (pop.member | want)
+        want = economics.membership_gain(model.beliefs.project(s, pop.member), pop.cost, pop.stake) > 0.0
+        nxt = economics.next_members(pop.member, want, model.params.allow_leave)
         return int(np.count_nonzero(nxt)) >= m
 
     def _measured_at(self, m: int) -> bool:
@@ -791,7 +789,7 @@ class Principal(mesa.Agent):
         pop, model = self.model.population, self.model
         if self.policy == "cheapest":
             b = model.beliefs.at_join(np.full(cand.size, s_now), cand)
-            short = pop.cost[cand] - pop.stake[cand] * b
+            short = -economics.membership_gain(b, pop.cost[cand], pop.stake[cand])
             if need < cand.size:
                 part = np.argpartition(short, need - 1)[:need]
                 cand, short = cand[part], short[part]
@@ -837,7 +835,7 @@ class Principal(mesa.Agent):
         # Recruit j joins a collective of m + j members: S re-evaluated at each size.
         s_join = np.asarray(curve((m + np.arange(need)) / n), dtype=float)
         b = self.model.beliefs.at_join(s_join, chosen)
-        pay = np.maximum(0.0, pop.cost[chosen] - pop.stake[chosen] * b) + self.margin
+        pay = np.maximum(0.0, -economics.membership_gain(b, pop.cost[chosen], pop.stake[chosen])) + self.margin
         total = np.cumsum(pay)
         afford = int(np.searchsorted(total, left, side="right"))
         chosen = chosen[:afford]

@@ -53,7 +53,7 @@ from acsim.agents import (
     theory_bound,
 )
 from acsim.beliefs import BELIEFS, HEARING, BeliefModel
-from acsim.economics import SuccessCurve, as_success_curve, sigmoid_curve
+from acsim.economics import SuccessCurve, as_success_curve, membership_gain, next_members, sigmoid_curve
 from acsim.networks import NETWORKS, build_network, check_network_params, degrees, hub_order
 from acsim.learners.base import TEXT_LEARNERS
 from acsim.strategies import Strategy
@@ -669,8 +669,8 @@ class CollectiveActionModel(mesa.Model):
         """
         pop, p = self.population, self.params
         b = self.beliefs.compute(success, pop.member, out=pop.belief)
-        g_a = pop.stake * b - pop.cost
-        g_b = pop.stake * self.beliefs.project(rival_success, pop.rival) - pop.cost
+        g_a = membership_gain(b, pop.cost, pop.stake)
+        g_b = membership_gain(self.beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
         if p.temperature > 0:
             util = np.stack([np.zeros(pop.n), g_a, g_b]) / p.temperature
             prob = np.exp(util - util.max(axis=0))
@@ -693,20 +693,15 @@ class CollectiveActionModel(mesa.Model):
         """Every worker applies the join rule b − c > γb to its belief (vectorised). Returns (joins, leaves, willing)."""
         pop, p = self.population, self.params
         b = self.beliefs.compute(success, pop.member, out=pop.belief)
-        gain = pop.stake * b - pop.cost
+        gain = membership_gain(b, pop.cost, pop.stake)
         if p.temperature > 0:
             want = self.rng.random(pop.n) < expit(gain / p.temperature)
         else:
             want = gain > 0.0
-        join = want & ~pop.member
-        if p.allow_leave:
-            leave = pop.member & ~want & ~pop.committed
-            pop.member &= ~leave
-            n_leave = int(np.count_nonzero(leave))
-        else:
-            n_leave = 0
-        pop.member |= join
-        return int(np.count_nonzero(join)), n_leave, float(np.count_nonzero(want)) / pop.n
+        new = next_members(pop.member, want, p.allow_leave, pop.committed)
+        n_join, n_leave = int(np.count_nonzero(new & ~pop.member)), int(np.count_nonzero(pop.member & ~new))
+        pop.member[:] = new
+        return n_join, n_leave, float(np.count_nonzero(want)) / pop.n
 
     # -- one round --------------------------------------------------------------------------
     def step(self) -> None:

@@ -208,3 +208,16 @@ def test_the_model_reports_what_its_principal_spends_at_xi_1e4():
     # N·B by about c/2 (the first recruit pays c in full); within 1%
     assert last["spend_total"] == pytest.approx(last["B_crit_total"], rel=0.01)
     assert 0 < last["spend_total"] - last["B_crit_total"] < 0.2 / 2 + 0.02
+
+
+def test_the_join_rule_is_one_function_and_next_members_keeps_contracts():
+    rng = np.random.default_rng(0)
+    s, c, g = rng.random(1000), rng.random(1000) * 0.5, rng.random(1000)
+    np.testing.assert_array_equal(E.joins(s, c, g), E.membership_gain(s, c, 1.0 - g) > 0.0)
+    member = np.array([True, True, True, False, False])
+    want = np.array([True, False, False, True, False])
+    committed = np.array([False, True, False, False, False])
+    # a member who no longer wants in leaves unless a contract holds it; with leaving off nobody leaves
+    np.testing.assert_array_equal(E.next_members(member, want, True, committed), [True, True, False, True, False])
+    np.testing.assert_array_equal(E.next_members(member, want, False, committed), [True, True, True, True, False])
+    np.testing.assert_array_equal(E.next_members(member, want, True), want)

@@ -107,17 +107,14 @@ def check_assets(cache: str | os.PathLike | None = None) -> str | None:
     except OSError:
         here = False
     fix = ASSETS_COMMAND if here else f"cd {shlex.quote(root)} && {ASSETS_COMMAND}"
-    sys.path.insert(0, root)
     try:
-        from dashboard.assets import cache_dir, missing
+        from acsim.webassets import cache_dir, missing
 
         where = Path(cache) if cache is not None else cache_dir()
         miss = missing(root=where)
     except Exception as exc:  # noqa: BLE001 - reported in the one line, never as a traceback
         return (f"acsim dashboard: cannot check the page's web assets ({type(exc).__name__}: {exc}); "
                 f"run `{fix}` to install them")
-    finally:
-        sys.path.remove(root)
     if not miss:
         return None
     return (f"acsim dashboard: the page's web assets are missing from {where} ({', '.join(miss)}); "

@@ -4,9 +4,9 @@ Solara's page template loads its front end (the Vuetify app bundle, require.js a
 Font Awesome) from ``/_solara/cdn/<npm package>@<version>/...``; the server answers
 from a local cache directory (``solara.server.settings.assets.proxy_cache_dir``, in the
 environment's ``share/solara/cdn``) and only on a miss fetches from a public CDN, which
-is unreachable here. This module reads the exact package versions the installed
-solara's template asks for and unpacks them into that cache with the ordinary npm
-client (``npm pack``): run it at install time (``.ci/run`` does)::
+is unreachable here. :mod:`acsim.webassets` says which packages the installed solara's
+template asks for; this module unpacks the missing ones into that cache with the
+ordinary npm client (``npm pack``): run it at install time (``.ci/run`` does)::
 
     python dashboard/assets.py            # install what is missing; prints what it did
     python dashboard/assets.py --check    # exit 1 if something is missing
@@ -17,7 +17,6 @@ It is idempotent: packages already in the cache are left alone.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -25,43 +24,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-_SPEC = re.compile(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/")
-
-
-def cache_dir() -> Path:
-    from solara.server import settings
-
-    return Path(settings.assets.proxy_cache_dir)
-
-
-def needed_packages() -> list[str]:
-    """``name@version`` of every npm package the installed solara's page template loads."""
-    import solara.server.server as server
-    from solara.server import settings
-
-    template = Path(server.__file__).parent / "templates" / "solara.html.j2"
-    text = template.read_text(encoding="utf-8")
-    specs = list(dict.fromkeys(_SPEC.findall(text)))
-    vue3 = bool(getattr(server, "vue3", False))
-    # The template has a Vue 2 and a Vue 3 branch; only the one in use is needed.
-    specs = [s for s in specs if not (s.startswith("@widgetti/solara-vuetify3-app@") and not vue3)]
-    specs = [s for s in specs if not (s.startswith("@widgetti/solara-vuetify-app@") and vue3)]
-    if settings.assets.fontawesome_enabled:
-        m = re.match(r"/?((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/", settings.assets.fontawesome_path)
-        if m and m.group(1) not in specs:
-            specs.append(m.group(1))
-    return specs
-
-
-def missing(specs: list[str] | None = None, root: str | Path | None = None) -> list[str]:
-    """The packages of ``specs`` (default: :func:`needed_packages`) not unpacked in ``root`` (default: :func:`cache_dir`).
-
-    Solara reads the cache folder from ``SOLARA_ASSETS_PROXY_CACHE_DIR`` when it is set, and
-    so does :func:`cache_dir`: the server, this check and :func:`install` agree on one folder.
-    """
-    root = Path(root) if root is not None else cache_dir()
-    return [s for s in (specs or needed_packages()) if not (root / s / "package.json").is_file()]
-
+from acsim.webassets import cache_dir, missing, needed_packages  # noqa: F401  (needed_packages: re-exported)
 
 def install(specs: list[str] | None = None, quiet: bool = False) -> list[str]:
     """``npm pack`` each missing package and unpack it into the cache. Returns what was installed."""

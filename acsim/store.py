@@ -92,12 +92,6 @@ class Claim:
         os.close(self.fd)  # closing the last descriptor releases the flock
         self.fd = -1
 
-    def __enter__(self) -> "Claim":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
 
 def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
     """Claim the run whose file is ``path``: a :class:`Claim`, or None if another process holds it.

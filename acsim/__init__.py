@@ -3,7 +3,7 @@
 The science is Hardt, Mazumdar, Mendler-Dünner and Zrnic, "Algorithmic Collective
 Action in Machine Learning": bounds on the success S(alpha) of a collective of size
 alpha (``acsim.theory``) and the Olson-style participation model of its Section 6
-(``acsim.economics``).
+(``acsim.theory.economics``).
 """
 
 from importlib.metadata import PackageNotFoundError, version

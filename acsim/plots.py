@@ -11,7 +11,8 @@ matplotlib.use("Agg")  # files only: acsim never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from acsim import economics, theory  # noqa: E402
+from acsim.theory import economics
+from acsim import theory  # noqa: E402
 
 ALPHA_GRID = np.logspace(-4, 0, 400)
 
@@ -101,12 +102,12 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
 
     Rows are the success metrics (inclusion in the predicted set, top-1), columns the
     strategies; colours are the curves (target class, epochs, spacing or label noise).
-    A curve's legend entry carries its reported critical mass (:mod:`acsim.fits`: a
+    A curve's legend entry carries its reported critical mass (:mod:`acsim.platform.fits`: a
     number only where the runs support it), and a dotted line marks it. The bound is
-    drawn once per target class (:func:`acsim.experiments.theory_overlay`).
+    drawn once per target class (:func:`acsim.platform.experiments.theory_overlay`).
     """
-    from acsim.experiments import size_column, theory_overlay
-    from acsim.fits import plateau_sigmoid
+    from acsim.platform.experiments import size_column, theory_overlay
+    from acsim.platform.fits import plateau_sigmoid
 
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
@@ -118,7 +119,7 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
         curves = [c for c in spec.curves if c.strategy == strategy]
         scores = None
         if any(c.strategy != "feature-label" for c in curves):
-            from acsim.strategies import crossfit_scores
+            from acsim.platform.strategies import crossfit_scores
 
             scores = crossfit_scores(train, folds=2, seed=0)  # p̂ of Theorem 3 for every class at once
         overlays = {c.target: theory_overlay(spec, train, c, grid, scores) for c in curves}

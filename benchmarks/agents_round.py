@@ -43,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from acsim.model import CollectiveActionModel  # noqa: E402
+from acsim.abm.model import CollectiveActionModel  # noqa: E402
 
 MID, SLOPE = 0.1, 60.0
 GAMMA = 0.5

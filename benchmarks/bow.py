@@ -3,7 +3,7 @@
 Against scikit-learn ``LogisticRegression`` (lbfgs, tight tolerance: the outside baseline
 of what the optimum is) on the *same* features, in the same run, at 120, 1,000 and 25,000
 training resumes and 10 and 30 classes of the default synthetic corpus: the objective
-value (scikit-learn's, divided by C*n: see acsim.learners._newton), clean multi-label
+value (scikit-learn's, divided by C*n: see acsim.platform.learners._newton), clean multi-label
 metrics, and Strategy-1 success at a small collective. Also the seconds of one training.
 
     python benchmarks/bow.py                     # all six cells, writes benchmarks/results/bow.json
@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from acsim.data.synthetic import synthetic_resumes
-from acsim.learners.bow import BowLearner
-from acsim.metrics import clean_metrics, evaluate
-from acsim.strategies import Strategy, apply_strategy
-from acsim.text import TRIGGER
+from acsim.platform.data.synthetic import synthetic_resumes
+from acsim.platform.learners.bow import BowLearner
+from acsim.platform.metrics import clean_metrics, evaluate
+from acsim.platform.strategies import Strategy, apply_strategy
+from acsim.platform.text import TRIGGER
 
 
 class SklearnFirm:

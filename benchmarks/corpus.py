@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from acsim.data import synthetic_v1
-from acsim.data.synthetic import synthetic_resumes
-from acsim.learners.bow import BowLearner, count_rows
-from acsim.metrics import clean_metrics
+from acsim.platform.data import synthetic_v1
+from acsim.platform.data.synthetic import synthetic_resumes
+from acsim.platform.learners.bow import BowLearner, count_rows
+from acsim.platform.metrics import clean_metrics
 
 
 def stats(generate) -> dict:

@@ -3,7 +3,7 @@
     python benchmarks/dashboard_round.py                     # theory and bow firms, N = 10,000, 10 clicks each
     python benchmarks/dashboard_round.py --firms theory --clicks 20
 
-Starts the real server (``solara run dashboard/app.py`` through ``acsim.dashboard``) on a
+Starts the real server (``solara run dashboard/app.py`` through ``acsim.cli.serve``) on a
 free localhost port with a scenario of N = 10,000 workers (costs c ~ U(0.05, 0.35),
 γ ~ U(0.3, 0.7), a Barabási–Albert contact network, a cheapest-first principal signing at
 most 150 recruits per round; the ``theory`` firm reads S off a sigmoid (mid 0.08, slope

@@ -15,9 +15,9 @@ import platform
 import time
 from pathlib import Path
 
-from acsim.data.synthetic import synthetic_resumes
-from acsim.learners import make_learner
-from acsim.metrics import clean_metrics
+from acsim.platform.data.synthetic import synthetic_resumes
+from acsim.platform.learners import make_learner
+from acsim.platform.metrics import clean_metrics
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     res["warm_fit_seconds"] = time.perf_counter() - t
     print(json.dumps(res, indent=2), flush=True)
 
-    from acsim.model import CollectiveActionModel
+    from acsim.abm.model import CollectiveActionModel
 
     model = CollectiveActionModel(firm="encoder", data=(train, test), n_workers=25_000, seed=0, initial_alpha=0.01,
                                   cost_dist="uniform", cost_params={"low": 0.0, "high": 0.3}, principal_probes=0)

@@ -17,23 +17,23 @@ import sys
 from pathlib import Path
 
 CASES = {
-    "import acsim.model (baseline)": "import acsim.model",
-    "import acsim.model and torch (baseline of the bow case)": "import acsim.model, torch",
+    "import acsim.abm.model (baseline)": "import acsim.abm.model",
+    "import acsim.abm.model and torch (baseline of the bow case)": "import acsim.abm.model, torch",
     "100k workers, theory firm, 5 rounds": (
-        "from acsim.model import CollectiveActionModel, ModelParams\n"
+        "from acsim.abm.model import CollectiveActionModel, ModelParams\n"
         "m = CollectiveActionModel(ModelParams(n_workers=100_000, firm='theory', principal='cheapest', seed=0))\n"
         "m.run(5)"
     ),
     "100k workers, bow firm on the 25k default corpus, 2 rounds": (
-        "from acsim.model import CollectiveActionModel, ModelParams\n"
+        "from acsim.abm.model import CollectiveActionModel, ModelParams\n"
         "m = CollectiveActionModel(ModelParams(n_workers=100_000, firm='bow', initial_alpha=0.01, seed=0))\n"
         "m.run(2)"
     ),
 }
 TRANSFORMER = (
     "import torch\n"
-    "from acsim.data import synthetic_resumes\n"
-    "from acsim.learners.transformer import TransformerLearner\n"
+    "from acsim.platform.data import synthetic_resumes\n"
+    "from acsim.platform.learners.transformer import TransformerLearner\n"
     "train, test = synthetic_resumes()\n"
     "steps = {steps} if {steps} is not None else (None if torch.cuda.is_available() else 20)\n"
     "l = TransformerLearner(epochs=1, max_length=256, max_steps=steps).fit(train)\n"

@@ -65,9 +65,9 @@ def main() -> None:
     import pandas as pd
     from pandas.testing import assert_frame_equal
 
-    from acsim import batch as B
-    from acsim.outputs import package_versions
-    from acsim.scenario import load_scenario
+    from acsim.runs import batch as B
+    from acsim.runs.outputs import package_versions
+    from acsim.runs.scenarios import load_scenario
 
     calib = machine_parallelism(args.jobs)
     print(f"machine: {args.jobs} CPU-bound processes at once run {calib['effective_speedup']}× faster than one after another", flush=True)

@@ -7,7 +7,7 @@ script measures, on one device:
 
 1. the device's dense matmul rate (a large ``torch.matmul`` loop) in bf16, and in the
    dtype the learner actually trains in when that is not bf16 (fp32 on a CPU);
-2. one fine-tune of :class:`acsim.learners.transformer.TransformerLearner`: seconds per
+2. one fine-tune of :class:`acsim.platform.learners.transformer.TransformerLearner`: seconds per
    epoch, real (non-pad) tokens per second, padding overhead, cold/hot tokenization;
 3. the arithmetic floor ``6 x parameters x tokens / matmul rate`` (forward 2, backward 4
    FLOPs per parameter per token) and the ratio measured / floor, once with all
@@ -47,8 +47,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from acsim.data.base import TextDataset  # noqa: E402
-from acsim.learners.transformer import (  # noqa: E402
+from acsim.platform.data.base import TextDataset  # noqa: E402
+from acsim.platform.learners.transformer import (  # noqa: E402
     TransformerLearner,
     clear_token_cache,
     pretrained_state,
@@ -82,12 +82,12 @@ def _random_corpus(n: int, seed: int) -> TextDataset:
 
 
 def build_corpus(n_train: int, n_test: int, seed: int) -> tuple[TextDataset, TextDataset, str]:
-    """The synthetic resume corpus of :mod:`acsim.data.synthetic`, else random stand-in texts."""
+    """The synthetic resume corpus of :mod:`acsim.platform.data.synthetic`, else random stand-in texts."""
     try:
-        from acsim.data.synthetic import synthetic_resumes
+        from acsim.platform.data.synthetic import synthetic_resumes
 
         train, test = synthetic_resumes(n_train=n_train, n_test=max(n_test, 1), seed=seed)
-        return train, test.subset(np.arange(min(n_test, len(test)))), "acsim.data.synthetic"
+        return train, test.subset(np.arange(min(n_test, len(test)))), "acsim.platform.data.synthetic"
     except Exception as exc:  # the generator is optional here: the timing needs only texts
         print(f"[corpus] synthetic_resumes unavailable ({type(exc).__name__}: {exc}); using random texts")
         ds = _random_corpus(n_train + n_test, seed)

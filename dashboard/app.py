@@ -1,6 +1,6 @@
 """The acsim dashboard: watch a collective form, round by round (``solara run dashboard/app.py``).
 
-Started by ``acsim dashboard [SCENARIO]`` (see :mod:`acsim.dashboard`), which passes the
+Started by ``acsim dashboard [SCENARIO]`` (see :mod:`acsim.cli.serve`), which passes the
 scenario in the ``ACSIM_DASHBOARD_SCENARIO`` environment variable.
 
 Layout: the side panel holds the controls (scenario file; population, cost and γ;

@@ -4,7 +4,7 @@ Solara's page template loads its front end (the Vuetify app bundle, require.js a
 Font Awesome) from ``/_solara/cdn/<npm package>@<version>/...``; the server answers
 from a local cache directory (``solara.server.settings.assets.proxy_cache_dir``, in the
 environment's ``share/solara/cdn``) and only on a miss fetches from a public CDN, which
-is unreachable here. :mod:`acsim.webassets` says which packages the installed solara's
+is unreachable here. :mod:`acsim.cli.webassets` says which packages the installed solara's
 template asks for; this module unpacks the missing ones into that cache with the
 ordinary npm client (``npm pack``): run it at install time (``.ci/run`` does)::
 
@@ -24,7 +24,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from acsim.webassets import cache_dir, missing, needed_packages  # noqa: F401  (needed_packages: re-exported)
+from acsim.cli.webassets import cache_dir, missing, needed_packages  # noqa: F401  (needed_packages: re-exported)
 
 def install(specs: list[str] | None = None, quiet: bool = False) -> list[str]:
     """``npm pack`` each missing package and unpack it into the cache. Returns what was installed."""

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from acsim.plots import figure_7_axes
 
 if TYPE_CHECKING:
-    from acsim.model import CollectiveActionModel
+    from acsim.abm.model import CollectiveActionModel
 
 CHARTS = ("alpha", "success", "figure7", "spend", "network", "firm")
 TITLES = {

@@ -4,13 +4,13 @@
 and γ distributions, strategy and target, firm, principal and budget, network, seed, …).
 :func:`to_params` turns controls plus a *base* (the full parameters of a loaded scenario,
 so that fields without a control, e.g. a learner's learning rate, survive) into
-:class:`acsim.model.ModelParams`; anything out of range raises ``ValueError`` with a
+:class:`acsim.abm.model.ModelParams`; anything out of range raises ``ValueError`` with a
 message that names the control, which the page shows instead of building a model.
 :class:`Number` is one numeric text box of the panel (its name, whole or not, its range):
 :meth:`Number.parse` turns what a person typed into a value or a ``ValueError`` that names
 the box and its allowed range, and :func:`to_params` checks the same ranges, so a text the
 box accepts is never refused later for a reason the box did not show.
-:func:`load` reads a scenario file with :func:`acsim.scenario.load_scenario`.
+:func:`load` reads a scenario file with :func:`acsim.runs.scenarios.load_scenario`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from acsim.agents import FIRMS, PRINCIPAL_STOPS, PRINCIPALS
-from acsim.beliefs import BELIEFS
-from acsim.model import ModelParams
-from acsim.networks import NETWORKS
+from acsim.abm.engines import FIRMS
+from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
+from acsim.abm.beliefs import BELIEFS
+from acsim.abm.model import ModelParams
+from acsim.abm.networks import NETWORKS
 from acsim.theory import STRATEGIES
 
 CURVES = ("sigmoid", "bound")
@@ -380,7 +381,7 @@ def load(path: str, point: int = 0, variant: str | None = None) -> tuple[Control
     A scenario with a ``[sweep]`` is a batch; the dashboard shows one of its points
     (``point``, 0-based) and lists all of them. The point's first seed is the seed.
     """
-    from acsim.scenario import load_scenario, model_params
+    from acsim.runs.scenarios import load_scenario, model_params
 
     text = str(path).strip()
     if not text:

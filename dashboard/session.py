@@ -1,6 +1,6 @@
 """One browser page's simulation: the model, its rounds in a background thread, and what the page shows.
 
-:class:`Session` owns a :class:`acsim.model.CollectiveActionModel` and runs every
+:class:`Session` owns a :class:`acsim.abm.model.CollectiveActionModel` and runs every
 piece of model work (building, ``model.step()``, drawing the charts) in a background
 thread, so a round of the transformer firm that takes minutes never blocks the page:
 
@@ -44,7 +44,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from acsim.model import CollectiveActionModel, ModelParams
+from acsim.abm.model import CollectiveActionModel, ModelParams
 from dashboard.charts import NetworkSample, render_all, sample_network
 from dashboard.controls import summary
 

@@ -1,7 +1,7 @@
 """Start the real dashboard server and a headless browser: shared by the tests and the benchmark.
 
 :class:`DashboardServer` runs ``solara run dashboard/app.py`` (the command of
-:func:`acsim.dashboard.command`) on a free localhost port in its own process group,
+:func:`acsim.cli.serve.command`) on a free localhost port in its own process group,
 waits until the page answers, and kills the whole group on exit. :func:`launch_chromium`
 starts Debian's ``/usr/bin/chromium`` through Playwright (never a downloaded browser)
 with the flags this machine needs.
@@ -57,13 +57,13 @@ class DashboardServer:
             return ""
 
     def start(self) -> "DashboardServer":
-        from acsim import dashboard
+        from acsim.cli import serve
 
-        cmd = dashboard.command(host="127.0.0.1", port=self.port, open_browser=False)
-        env = dashboard.environment(dashboard.resolve_scenario(self.scenario))
+        cmd = serve.command(host="127.0.0.1", port=self.port, open_browser=False)
+        env = serve.environment(serve.resolve_scenario(self.scenario))
         env.update(self.extra_env)
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env=env, cwd=str(dashboard.app_path().parent.parent), stdout=self._log,
+        self.proc = subprocess.Popen(cmd, env=env, cwd=str(serve.app_path().parent.parent), stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         end = time.monotonic() + self.timeout
         while time.monotonic() < end:

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from acsim import batch as B
-from acsim.scenario import parse_scenario
+from acsim.runs import batch as B
+from acsim.runs.scenarios import parse_scenario
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 PNG = b"\x89PNG\r\n\x1a\n"

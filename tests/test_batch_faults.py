@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from acsim import batch as B
-from acsim.scenario import parse_scenario
-from acsim.store import atomic_write, claim
+from acsim.runs import batch as B
+from acsim.runs.scenarios import parse_scenario
+from acsim.runs.store import atomic_write, claim
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -171,7 +171,7 @@ def test_a_run_whose_claimer_died_is_computed_here(tmp_path):
     runs = loaded.runs()
     out = tmp_path / "out"
     lock_holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from acsim.store import claim; c = claim(sys.argv[1]); print('held', flush=True); "
+        [sys.executable, "-c", "import sys, time; from acsim.runs.store import claim; c = claim(sys.argv[1]); print('held', flush=True); "
          "sys.stdin.read()", str(B._run_path(out, runs[0].run_id))],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ENV)
     try:

@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acsim import theory as T
-from acsim.discrete import DiscreteWorld, random_world
-from acsim.learners import make_learner
-from acsim.learners.bayes import BayesFirm
+from acsim.theory.discrete import DiscreteWorld, random_world
+from acsim.platform.learners import make_learner
+from acsim.theory.firms.bayes import BayesFirm
 
 worlds = st.fixed_dictionaries(
     dict(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acsim.data.base import TextDataset
-from acsim.learners import make_learner
-from acsim.learners.bow import DEFAULT_CACHE, BowLearner, CountCache, count_rows
-from acsim.metrics import evaluate
-from acsim.strategies import apply_strategy
-from acsim.text import token_ids
+from acsim.platform.data.base import TextDataset
+from acsim.platform.learners import make_learner
+from acsim.platform.learners.bow import DEFAULT_CACHE, BowLearner, CountCache, count_rows
+from acsim.platform.metrics import evaluate
+from acsim.platform.strategies import apply_strategy
+from acsim.platform.text import token_ids
 
 NAMES = ("dba", "web", "dev")
 CLASS_WORDS = (
@@ -199,7 +199,7 @@ def test_linear_step_gradient_equals_autograd():
     """The hand-written gradient of the linear firm is the autograd gradient of the mean BCE."""
     import torch
 
-    from acsim.learners.bow import _BowNet, _featurize, _linear_bce_step
+    from acsim.platform.learners.bow import _BowNet, _featurize, _linear_bce_step
 
     data = corpus(64, seed=3)
     rows = count_rows(list(data.texts))

@@ -1,6 +1,6 @@
 """The Solara dashboard, tested as a person uses it: the real server, Debian's chromium, clicks.
 
-The browser tests start ``solara run dashboard/app.py`` (through ``acsim.dashboard``) on
+The browser tests start ``solara run dashboard/app.py`` (through ``acsim.cli.serve``) on
 a free localhost port with a small scenario in ``ACSIM_DASHBOARD_SCENARIO``, drive it
 with Playwright in headless ``/usr/bin/chromium`` and kill the server's process group at
 the end. A missing chromium or playwright fails these tests (it never skips them).
@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from acsim import dashboard as launcher  # noqa: E402
-from acsim.model import CollectiveActionModel, ModelParams  # noqa: E402
+from acsim.cli import serve as launcher  # noqa: E402
+from acsim.abm.model import CollectiveActionModel, ModelParams  # noqa: E402
 from dashboard import controls as C  # noqa: E402
 from dashboard.charts import CHARTS, render_all, sample_network  # noqa: E402
 from dashboard.session import Session  # noqa: E402
@@ -164,7 +164,7 @@ def test_every_shown_box_refuses_text_with_its_name_and_range():
 
 
 def test_loaded_scenario_gives_the_same_params_as_the_batch_runner():
-    from acsim.scenario import load_scenario, model_params
+    from acsim.runs.scenarios import load_scenario, model_params
 
     ctrl, base = C.load("quickstart")
     loaded = load_scenario("quickstart")
@@ -532,7 +532,7 @@ def test_launch_command_binds_localhost_and_passes_the_scenario():
 
 @pytest.mark.slow  # starts a real server
 def test_launch_serves_the_page_on_localhost_until_stopped(tmp_path):
-    """``acsim.dashboard.launch`` end to end, as ``acsim dashboard quickstart --port P`` runs it."""
+    """``acsim.cli.serve.launch`` end to end, as ``acsim dashboard quickstart --port P`` runs it."""
     import os
     import signal
     import subprocess
@@ -541,7 +541,7 @@ def test_launch_serves_the_page_on_localhost_until_stopped(tmp_path):
     from dashboard.testing import free_port
 
     port = free_port()
-    code = f"import sys; from acsim.dashboard import launch; sys.exit(launch('quickstart', port={port}))"
+    code = f"import sys; from acsim.cli.serve import launch; sys.exit(launch('quickstart', port={port}))"
     log = open(tmp_path / "launch.log", "wb")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=str(tmp_path), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from acsim.data import CLASS_NAMES, DataError, load_csv, load_dataset
-from acsim.text import TRIGGER
+from acsim.platform.data import CLASS_NAMES, DataError, load_csv, load_dataset
+from acsim.platform.text import TRIGGER
 
 FIX = Path(__file__).parent / "fixtures"
 SETS = FIX / "resumes.csv"

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from acsim.data import CLASS_NAMES, DataError, load_dataset, load_florex
-from acsim.data.florex import clean_html, read_florex
-from acsim.text import TRIGGER
+from acsim.platform.data import CLASS_NAMES, DataError, load_dataset, load_florex
+from acsim.platform.data.florex import clean_html, read_florex
+from acsim.platform.text import TRIGGER
 
 FIX = Path(__file__).parent / "fixtures" / "florex"
 SAMPLES = FIX / "resume_samples.txt"

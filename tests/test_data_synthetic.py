@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from acsim.data import CLASS_NAMES, TextDataset, load_dataset, synthetic_resumes
-from acsim.data import synthetic
-from acsim.text import TRIGGER
+from acsim.platform.data import CLASS_NAMES, TextDataset, load_dataset, synthetic_resumes
+from acsim.platform.data import synthetic
+from acsim.platform.text import TRIGGER
 
 N_TRAIN, N_TEST = 3000, 1000
 
@@ -75,7 +75,7 @@ def test_realistic_vocabulary_over_the_25k_training_resumes(full_train):
     tokens at natural rates, the trigger at none, scraped-profile debris."""
     from collections import Counter
 
-    from acsim.learners.bow import count_rows
+    from acsim.platform.learners.bow import count_rows
 
     counts = Counter(w for t in full_train.texts for w in t.lower().split())
     assert len(counts) >= 10_000
@@ -105,7 +105,7 @@ def test_generation_of_the_paper_corpus_is_fast():
 def test_synthetic_v1_is_kept_byte_for_byte():
     """Batches run before the realistic corpus became the default must reproduce: this
     digest is the pre-change generator's (git 3411658) output for these arguments."""
-    from acsim.data import synthetic_v1
+    from acsim.platform.data import synthetic_v1
 
     assert _digest(*synthetic_v1.synthetic_resumes(200, 50, seed=7)) == "71aff1f31517dfd36cdda2148aced1d9d09eb6a828e72dd53f59ae2b708b9071"
     train, _ = load_dataset("synthetic-v1", n_train=200, n_test=50, seed=7)
@@ -164,8 +164,8 @@ def test_load_dataset_dispatches_to_synthetic():
 def test_linear_firm_near_the_papers_statistics():
     """Section 5.1: 97% multi-label accuracy, 93.8% precision, 88.9% recall (the paper's
     fine-tuned transformer); the default linear firm on the 25k corpus lands near them."""
-    from acsim.learners.bow import BowLearner
-    from acsim.metrics import clean_metrics
+    from acsim.platform.learners.bow import BowLearner
+    from acsim.platform.metrics import clean_metrics
 
     train, test = synthetic_resumes()
     m = clean_metrics(BowLearner().fit(train).predict_scores(test), test.labels)

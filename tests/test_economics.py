@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acsim import economics as E
+from acsim.theory import economics as E
 from acsim import theory as T
 
 
@@ -197,7 +197,7 @@ def test_investment_is_exact_on_sampled_curves():
 
 
 def test_the_model_reports_what_its_principal_spends_at_xi_1e4():
-    from acsim.model import CollectiveActionModel, ModelParams
+    from acsim.abm.model import CollectiveActionModel, ModelParams
 
     m = CollectiveActionModel(ModelParams(n_workers=400_000, firm="theory", theory_params={"xi": 1e-4},
                                           cost_params={"value": 0.2}, gamma_params={"value": 0.5},

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from acsim.data import synthetic_resumes
-from acsim.learners import encoder as E
-from acsim.learners import make_learner
-from acsim.strategies import apply_strategy
+from acsim.platform.data import synthetic_resumes
+from acsim.platform.learners import encoder as E
+from acsim.platform.learners import make_learner
+from acsim.platform.strategies import apply_strategy
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_embeddings_are_the_models_mean_pooled_states(tmp_path):
     """Outside baseline: the same model run directly through transformers."""
     from transformers import AutoModel, AutoTokenizer
 
-    from acsim.text import resolve_model_path
+    from acsim.platform.text import resolve_model_path
 
     texts = ["Managed Oracle databases and nightly RMAN backups.", "Built websites with React."]
     emb, new = E.embed(texts, max_length=32, cache_dir=tmp_path)

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acsim import experiments as X
+from acsim.platform import experiments as X
 
 
 def test_members_are_seeded_and_respect_the_unit():
-    from acsim.data import synthetic_resumes
+    from acsim.platform.data import synthetic_resumes
 
     train, _ = synthetic_resumes(n_train=600, n_test=10, seed=0)
     a = X.select_members(train, 0.1, "target-class", target=1, seed=3)
@@ -66,7 +66,7 @@ def test_experiment_command_end_to_end(tmp_path):
 
 
 def test_each_seed_draws_its_own_corpus_and_collective():
-    from acsim.data import synthetic_resumes
+    from acsim.platform.data import synthetic_resumes
 
     corpus = X.Corpus.of("synthetic", n_train=300, n_test=60, seed=5)
     (a, _), (b, _) = corpus.load(0), corpus.load(1)
@@ -78,7 +78,7 @@ def test_each_seed_draws_its_own_corpus_and_collective():
 
 
 def test_sizes_that_round_to_one_member_count_are_dropped_and_reported():
-    from acsim.data import synthetic_resumes
+    from acsim.platform.data import synthetic_resumes
 
     train, _ = synthetic_resumes(n_train=1000, n_test=10, seed=0)
     spec, dropped = X.distinct_sizes(X.paper_experiments()["fig2"], train)
@@ -140,7 +140,7 @@ def test_fits_group_runs_by_nominal_size_when_the_class_share_differs_per_corpus
 
 def test_overlays_use_parameters_that_keep_them_bounds():
     from acsim import theory
-    from acsim.data import synthetic_resumes
+    from acsim.platform.data import synthetic_resumes
 
     train, _ = synthetic_resumes(n_train=600, n_test=10, seed=0)
     specs = X.paper_experiments()

@@ -1,11 +1,11 @@
-"""Critical masses only where the runs support them (acsim.fits; issue: numbers a researcher can trust)."""
+"""Critical masses only where the runs support them (acsim.platform.fits; issue: numbers a researcher can trust)."""
 
 import math
 
 import numpy as np
 import pytest
 
-from acsim.fits import fit_curve, plateau_sigmoid, sigmoid
+from acsim.platform.fits import fit_curve, plateau_sigmoid, sigmoid
 
 
 def runs_of(curve, lo, hi, n_sizes=12, seeds=3, noise=0.03, seed=0):

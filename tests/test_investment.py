@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acsim import economics, theory
-from acsim import investment as I
+from acsim.theory import economics
+from acsim import theory
+from acsim.runs import investment as I
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 PNG = b"\x89PNG\r\n\x1a\n"

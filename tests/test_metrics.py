@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from acsim.data.base import TextDataset
-from acsim.metrics import clean_metrics, erasure_success, evaluate, success_rates
-from acsim.text import TRIGGER
+from acsim.platform.data.base import TextDataset
+from acsim.platform.metrics import clean_metrics, erasure_success, evaluate, success_rates
+from acsim.platform.text import TRIGGER
 
 LABELS = np.array(
     [

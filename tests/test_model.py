@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acsim import economics
-from acsim.agents import Firm, Principal, Worker
-from acsim.discrete import DiscreteWorld
-from acsim.model import ROW_COLUMNS, CollectiveActionModel, ModelParams
+from acsim.theory import economics
+from acsim.abm.firm import Firm
+from acsim.abm.principal import Principal
+from acsim.abm.workers import Worker
+from acsim.theory.discrete import DiscreteWorld
+from acsim.abm.model import ROW_COLUMNS, CollectiveActionModel, ModelParams
 
 MID, SLOPE = 0.1, 60.0
 SIGMOID = {"curve": "sigmoid", "midpoint": MID, "slope": SLOPE}

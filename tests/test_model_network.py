@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from acsim.beliefs import BeliefModel
-from acsim.model import CollectiveActionModel
-from acsim.networks import build_network, degrees, edgelist_adjacency, hub_order
+from acsim.abm.beliefs import BeliefModel
+from acsim.abm.model import CollectiveActionModel
+from acsim.abm.networks import build_network, degrees, edgelist_adjacency, hub_order
 
 SIGMOID = {"curve": "sigmoid", "midpoint": 0.1, "slope": 60.0}  # α_crit ≈ 0.093 for S* = 0.4
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from acsim.model import CollectiveActionModel, ModelParams, draw
+from acsim.abm.model import CollectiveActionModel, ModelParams, draw
 
 
 @pytest.mark.parametrize(

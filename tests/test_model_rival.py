@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acsim.model import CollectiveActionModel
-from acsim.text import TRIGGER
+from acsim.abm.model import CollectiveActionModel
+from acsim.platform.text import TRIGGER
 
 SIGMOID = {"curve": "sigmoid", "midpoint": 0.1, "slope": 60.0}  # α_crit ≈ 0.093 for c/(1−γ) = 0.4
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acsim.data import synthetic_resumes
-from acsim.model import CollectiveActionModel
+from acsim.platform.data import synthetic_resumes
+from acsim.abm.model import CollectiveActionModel
 
 
 @pytest.fixture(scope="module")

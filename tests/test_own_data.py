@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from acsim.data import class_index, load_csv
+from acsim.platform.data import class_index, load_csv
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 DBA = "oracle sql server backups rman tuning replication indexes queries database".split()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from acsim.data import synthetic_resumes
-from acsim.model import CollectiveActionModel, ModelParams
+from acsim.platform.data import synthetic_resumes
+from acsim.abm.model import CollectiveActionModel, ModelParams
 
 CORPUS = synthetic_resumes(n_train=3000, n_test=600, seed=0)
 
@@ -75,8 +75,8 @@ def test_past_alpha_crit_reached_stays_reached():
 
 
 def test_the_batch_summary_counts_unravelled_principals(tmp_path):
-    from acsim.batch import run_scenario
-    from acsim.scenario import load_scenario
+    from acsim.runs.batch import run_scenario
+    from acsim.runs.scenarios import load_scenario
 
     sc = tmp_path / "s.toml"
     sc.write_text('name = "s"\nrounds = 4\nseeds = 2\n[population]\nn = 500\ncost = 0.2\ngamma = 0.5\n'

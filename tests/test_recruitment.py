@@ -6,10 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from acsim import economics as E
-from acsim import recruitment as R
+from acsim.theory import economics as E
+from acsim.theory import recruitment as R
 from acsim import theory as T
-from acsim._recruitment_dual import Market
+from acsim.theory.recruitment_dual import Market
 
 
 def _population(n, seed, c=(0.05, 0.35), gamma=(0.1, 0.9)):

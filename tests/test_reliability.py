@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from acsim.preflight import check_inputs
-from acsim.scenario import ScenarioError, parse_scenario
+from acsim.runs.preflight import check_inputs
+from acsim.runs.scenarios import ScenarioError, parse_scenario
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -90,7 +90,7 @@ def test_a_class_the_data_does_not_have_is_refused_before_the_run(tmp_path):
 
 
 def test_n_test_with_csv_data_sets_the_test_split(tmp_path):
-    from acsim.data import load_csv
+    from acsim.platform.data import load_csv
 
     (tmp_path / "data.csv").write_text(GOOD_CSV)
     train, test = load_csv(tmp_path / "data.csv", n_test=10, seed=3)
@@ -151,7 +151,7 @@ def test_a_lognormal_cost_that_overflows_is_refused(tmp_path):
               "--set", 'population.cost={dist="lognormal", mean=1e6, sigma=50}')
     one_line_error(r, "quickstart.toml", "population.cost.sigma = 50", "overflow")
     # The model, given the same directly, says the same (one rule, two doors).
-    from acsim.model import ModelParams
+    from acsim.abm.model import ModelParams
 
     with pytest.raises(ValueError, match="overflow"):
         ModelParams(cost_dist="lognormal", cost_params={"mean": 700.0, "sigma": 1.0})

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from acsim import theory as T
-from acsim.learners.glm import (
+from acsim.theory.firms.glm import (
     LogisticRiskMinimizer,
     WeightedSample,
     expected_gradient,
     expected_hessian,
     gradient_neutralizing,
 )
-from acsim.learners.gradient import GradientDescentFirm, TanhRegression, gradient_control
+from acsim.theory.firms.gradient import GradientDescentFirm, TanhRegression, gradient_control
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from acsim.model import ModelParams
-from acsim.scenario import (
+from acsim.abm.model import ModelParams
+from acsim.runs.scenarios import (
     ScenarioError,
     load_scenario,
     model_params,
@@ -173,7 +173,7 @@ def test_loading_never_executes_code_from_the_file(tmp_path):
         except ScenarioError:
             pass
     assert not marker.exists()
-    src = (Path(__file__).parents[1] / "acsim" / "scenario.py").read_text()
+    src = (Path(__file__).parents[1] / "acsim" / "runs" / "scenarios.py").read_text()
     for forbidden in ("eval(", "exec(", "pickle", "yaml.load", "import_module(sc", "__import__"):
         assert forbidden not in src
 
@@ -279,7 +279,7 @@ def test_quickstart_is_small():
 
 def test_principal_scenario_brackets_the_investment():
     """olson_principal's budgets sit on both sides of N·B(α_crit) (Figure 7)."""
-    from acsim import economics
+    from acsim.theory import economics
 
     sc = load_scenario("olson_principal").scenario
     curve = economics.sigmoid_curve(sc.firm.midpoint, sc.firm.slope)

@@ -3,7 +3,7 @@
 Mutations, inside variants and sweeps too: type changes, out-of-range values (negative,
 huge, nan, inf, zero), typo'd keys and unknown keys. For each mutated file the outcome
 must be a :class:`ScenarioError` (what ``acsim run`` turns into exit 2 and one line) or
-a scenario whose every variant also passes :func:`acsim.preflight.check_inputs` and
+a scenario whose every variant also passes :func:`acsim.runs.preflight.check_inputs` and
 whose runs are accepted by the parts that run them (``ModelParams``, the learners'
 constructors, one round of the model for the cheap firms). Anything else (a TypeError,
 a numpy message, a value the schema let through that the model refuses) fails the test,
@@ -24,10 +24,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from acsim.batch import _model_params
-from acsim.learners.base import TEXT_LEARNERS, make_learner
-from acsim.preflight import check_inputs
-from acsim.scenario import SCENARIO_DIR, ScenarioError, parse_scenario, shipped_scenarios
+from acsim.runs.batch import _model_params
+from acsim.platform.learners.base import TEXT_LEARNERS, make_learner
+from acsim.runs.preflight import check_inputs
+from acsim.runs.scenarios import SCENARIO_DIR, ScenarioError, parse_scenario, shipped_scenarios
 
 SCENARIOS = shipped_scenarios()
 PER_SCENARIO = 30  # mutations per shipped scenario in the fast lane (seeded: the same every run)
@@ -172,7 +172,7 @@ def _runs_accepted(loaded) -> None:
             if params.firm in TEXT_LEARNERS:
                 make_learner(params.firm, **_cpu(params.firm_params))
             elif params.n_workers <= 20_000:
-                from acsim.model import CollectiveActionModel
+                from acsim.abm.model import CollectiveActionModel
 
                 CollectiveActionModel(params).step()  # one round: the values work, not only parse
         else:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from acsim.data.base import TextDataset
-from acsim.strategies import (
+from acsim.platform.data.base import TextDataset
+from acsim.platform.strategies import (
     Strategy,
     apply_strategy,
     crossfit_scores,
@@ -22,7 +22,7 @@ from acsim.strategies import (
     plant_triggers,
     randomize_labels,
 )
-from acsim.text import TRIGGER, TRIGGER_SPACING, token_ids
+from acsim.platform.text import TRIGGER, TRIGGER_SPACING, token_ids
 
 NAMES = ("dba", "web", "dev")
 

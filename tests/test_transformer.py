@@ -11,16 +11,16 @@ import socket
 import numpy as np
 import pytest
 
-from acsim.data.base import TextDataset
-from acsim.learners import make_learner
-from acsim.learners.transformer import (
+from acsim.platform.data.base import TextDataset
+from acsim.platform.learners import make_learner
+from acsim.platform.learners.transformer import (
     DEFAULT_TOKEN_CACHE,
     TransformerLearner,
     clear_pretrained_cache,
     length_grouped_batches,
     pretrained_state,
 )
-from acsim.text import TRIGGER, TRIGGER_TOKEN_ID, default_model_path
+from acsim.platform.text import TRIGGER, TRIGGER_TOKEN_ID, default_model_path
 
 SKILLS = {
     "dba": "sql oracle database backup schema replication indexing postgres".split(),
@@ -176,7 +176,7 @@ def test_tokenization_is_cached_per_text(data: TextDataset) -> None:
 
 
 def test_tokenizing_in_chunks_gives_the_same_rows(data: TextDataset, monkeypatch: pytest.MonkeyPatch) -> None:
-    import acsim.learners.transformer as T
+    import acsim.platform.learners.transformer as T
 
     texts = [t + f" extra{i}" for i, t in enumerate(data.texts)]  # unseen by the shared cache
     whole = T.TokenCache().ids(texts, default_model_path(), 48)

@@ -1,0 +1,1 @@
+"""The agent-based model of Section 6: parameters, workers, the retraining firm, the principal, beliefs, networks."""

@@ -1,0 +1,177 @@
+"""How the firm learns: the :class:`FirmEngine` protocol and the two engines that know S(α) exactly.
+
+Stage 1 (``retrain``) and stage 2 (``measure``) of a round are an engine's two calls:
+``retrain(member, rival)`` fits the firm on the platform's data and returns nothing a
+later stage reads except through ``measure()``, which returns the :class:`Measurement`.
+Engines: :class:`CurveEngine` (``theory``: a known curve, nothing trained),
+:class:`BayesEngine` (``bayes``: the exact firm of a discrete world) and
+:class:`acsim.abm.text_engine.TextEngine` (a text learner retrained every round).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.theory.economics import SuccessCurve, as_success_curve
+from acsim.theory.strategy import Strategy
+from acsim.theory.theorem_bound import TheoryBound
+
+if TYPE_CHECKING:
+    from acsim.theory.discrete import DiscreteWorld
+
+# The firm kinds, the one list: two that know S(α) and the text learners that measure it.
+FIRMS = ("theory", "bayes", *TEXT_LEARNERS)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Stage 2's output: what the retrained firm's model does for the collective at size α."""
+
+    alpha: float
+    success_top1: float
+    success_inclusion: float
+    accuracy: float
+    train_seconds: float
+    bound: float
+
+
+@runtime_checkable
+class FirmEngine(Protocol):
+    """What the :class:`acsim.abm.firm.Firm` agent needs from a way of learning (stages 1-2)."""
+
+    kind: str  # theory | bayes | bow | encoder | transformer
+    source: str  # curve:<name> | exact:bayes | trained:<learner>
+    trained: bool  # S is measured by training, no curve is known
+    theory: TheoryBound | None  # the paper's bound for this firm, None when its parameters are unknown
+
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None: ...
+
+    def measure(self) -> Measurement: ...
+
+    def measure_rival(self) -> tuple[float, float, float]: ...
+
+    def success_curve(self) -> SuccessCurve: ...
+
+    def bound_curve(self) -> SuccessCurve: ...
+
+
+class _BoundCurve:
+    """``bound_curve()`` for engines whose bound may be absent (a given curve without theory_params)."""
+
+    theory: TheoryBound | None
+    _bound_curve: SuccessCurve | None = None
+
+    def bound_curve(self) -> SuccessCurve:
+        """The bound as a success curve (clipped to [0, 1]), for beliefs and principals that trust only it."""
+        if self.theory is None:
+            raise ValueError("this firm has no theory bound: give theory_params (xi, and p or tau for the strategy)")
+        if self._bound_curve is None:
+            self._bound_curve = as_success_curve(self.theory.success)
+        return self._bound_curve
+
+
+class CurveEngine(_BoundCurve):
+    """The ``theory`` firm: S(α) is a given curve; nothing is trained (fast exploration)."""
+
+    kind = "theory"
+    trained = False
+
+    def __init__(self, curve: SuccessCurve, name: str, bound: TheoryBound | None) -> None:
+        self.curve = curve
+        self.source = f"curve:{name}"
+        self.theory = bound
+        self.alpha = 0.0
+
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
+        self.alpha = float(np.count_nonzero(member)) / member.size
+        self.rival_alpha = 0.0 if rival is None else float(np.count_nonzero(rival)) / rival.size
+
+    def measure_rival(self) -> tuple[float, float, float]:
+        """(α, top-1, inclusion) of the second collective: the same curve at its own size."""
+        s = float(self.curve(self.rival_alpha))
+        return self.rival_alpha, s, s
+
+    def measure(self) -> Measurement:
+        s = float(self.curve(self.alpha))
+        b = self.theory(self.alpha) if self.theory is not None and self.alpha > 0 else math.nan
+        return Measurement(self.alpha, s, s, math.nan, 0.0, b)
+
+    def success_curve(self) -> SuccessCurve:
+        return self.curve
+
+
+class BayesEngine(_BoundCurve):
+    """The exact firm: Bayes-optimal (or ε-suboptimal) on the mixture αP* + (1−α)P0 of a discrete world.
+
+    The firm sees the population distribution itself (the large-sample limit of N
+    workers' points), so S(α) is exact (``DiscreteWorld.success``) and its bound uses the
+    world's exact ξ, Δ, p, τ. Single-label: top-1 and inclusion success coincide.
+    """
+
+    kind = "bayes"
+    trained = False
+
+    def __init__(self, world: "DiscreteWorld", strategy: Strategy, eps: float, adversary: str, bound: TheoryBound, grid: int) -> None:
+        self.world = world
+        self.strategy = strategy
+        self.eps = eps
+        self.adversary = adversary
+        self.theory = bound
+        self.grid = grid
+        self.source = "exact:bayes"
+        self.alpha = 0.0
+        self._firm = None
+        self._seconds = 0.0
+        self._curve: SuccessCurve | None = None
+        self._cache: dict[float, float] = {}
+
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
+        if rival is not None:
+            raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
+        self.alpha = float(np.count_nonzero(member)) / member.size
+        t0 = time.perf_counter()
+        self._firm = self.world.firm(self.strategy, self.alpha, self.eps, self.adversary)
+        self._seconds = time.perf_counter() - t0
+
+    def _success(self, firm) -> float:
+        w = self.world
+        if self.strategy is Strategy.ERASURE:
+            hit = firm.predict(np.arange(w.n_x)) == firm.predict(w.signal)
+        else:
+            hit = firm.predict(w.signal) == w.target
+        return float(w.marginal @ hit)
+
+    def measure_rival(self) -> tuple[float, float, float]:
+        raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
+
+    def measure(self) -> Measurement:
+        s = self._success(self._firm)
+        w = self.world
+        acc = float(w.p0[np.arange(w.n_x), self._firm.predict(np.arange(w.n_x))].sum())
+        b = self.theory(self.alpha) if self.alpha > 0 else math.nan
+        return Measurement(self.alpha, s, s, acc, self._seconds, b)
+
+    def _exact(self, alpha: np.ndarray) -> np.ndarray:
+        a = np.asarray(alpha, dtype=float)
+        uniq, inv = np.unique(a.ravel(), return_inverse=True)
+        vals = np.empty(uniq.size)
+        for i, x in enumerate(uniq):
+            key = float(x)
+            if key not in self._cache:
+                self._cache[key] = self._success(self.world.firm(self.strategy, key, self.eps, self.adversary))
+            vals[i] = self._cache[key]
+        return vals[inv].reshape(a.shape)
+
+    def success_curve(self) -> SuccessCurve:
+        # S(α) of the exact firm is a step function: the principal evaluates it exactly
+        # wherever it asks (memoised, ~50 µs per new α), never interpolates across a jump;
+        # only the B(α_crit) integral uses the ``grid``-point sampling of economics.
+        if self._curve is None:
+            self._curve = SuccessCurve.from_callable(self._exact, n=self.grid, label="bayes exact")
+        return self._curve

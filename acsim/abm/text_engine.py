@@ -1,0 +1,178 @@
+"""The text firm's engine: a learner retrained on the workers' resumes every round (stages 1-2)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from acsim.abm.engines import Measurement
+from acsim.platform.learners import make_learner
+from acsim.platform.metrics import evaluate
+from acsim.platform.strategies import apply_strategy, estimate_positivity, estimate_xi
+from acsim.platform.text import TRIGGER, TRIGGER_SPACING
+from acsim.theory.economics import SuccessCurve, as_success_curve
+from acsim.theory.strategy import Strategy
+from acsim.theory.theorem_bound import TheoryBound, theory_bound
+
+if TYPE_CHECKING:
+    from acsim.platform.data.base import TextDataset
+
+
+class TextEngine:
+    """A text firm (``bow`` or ``transformer``) trained on the N workers' resumes every round.
+
+    Worker i owns resume ``resume[i]`` of the training corpus; the platform's data is one
+    row per worker, members' rows passed through the collective's strategy
+    (:func:`acsim.platform.strategies.apply_strategy`). The firm is a fresh learner each round
+    (seed drawn from the model's generator; with ``warm_start=True`` one learner refitted
+    every round), evaluated on the held-out test corpus with the trigger planted
+    (:func:`acsim.platform.metrics.evaluate`).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        learner_params: Mapping[str, Any],
+        train: "TextDataset",
+        test: "TextDataset",
+        resume: np.ndarray,
+        strategy: Strategy,
+        target: int,
+        spacing: int | None,
+        theory_params: Mapping[str, float],
+        rng: np.random.Generator,
+    ) -> None:
+        self.kind = kind
+        self.trained = True
+        self.source = f"trained:{kind}"
+        self.learner_params = dict(learner_params)
+        self.test = test
+        self.strategy = strategy
+        self.target = int(target)
+        self.trigger = TRIGGER
+        self.spacing = TRIGGER_SPACING if spacing is None else int(spacing)
+        self.rng = rng
+        self.rival_spec: dict[str, Any] | None = None  # set by the model when a second collective competes
+        self.base = train.subset(resume)  # the platform's clean data: one row per worker
+        owned = np.unique(resume)
+        self.theory_given = dict(theory_params)
+        # ξ from the workers' own (clean) resumes: the conservative upper confidence bound,
+        # since the trigger is typically never seen (k = 0) and the plug-in would be 0.
+        self.xi_hat = float(estimate_xi([train.texts[i] for i in owned], self.trigger))
+        self.p_hat: float | None = None
+        self.alpha = 0.0
+        # Built now so that bad learner parameters fail at construction, not at round 1.
+        # A learner with warm_start=True (transformer) is kept and refitted every round
+        # (a firm that keeps fine-tuning); otherwise each round fits a fresh one.
+        self.warm = bool(self.learner_params.get("warm_start", False))
+        self.learner = make_learner(kind, **{"seed": int(rng.integers(2**31 - 1)), **self.learner_params})
+        self._seconds = 0.0
+        self._bound: TheoryBound | None = None
+        self._curve: SuccessCurve | None = None
+        self._bound_key: tuple | None = None
+        self._refresh_bound()
+        # What is known of this firm's S(α): (α, top-1, inclusion) from the principal's
+        # probes and from every measured round (the principal plans on observed_curve).
+        self.samples: list[tuple[float, float, float]] = []
+        self.probed = False
+        self._observed: tuple[int, str, SuccessCurve] | None = None
+
+    def _refresh_bound(self) -> None:
+        defaults = {"xi": self.xi_hat, "delta": 1.0, "eps": 0.0, "p": self.p_hat}
+        if self.strategy is Strategy.FEATURE_ONLY and "p" not in self.theory_given and self.p_hat is None:
+            defaults["p"] = 1.0  # until a firm has been fitted; replaced after the first round
+        b = theory_bound(self.strategy, self.theory_given, defaults, origin="estimated")
+        key = (b.xi, b.delta, b.p, b.tau, b.eps)
+        if key != self._bound_key:
+            self._bound, self._bound_key, self._curve = b, key, None
+
+    @property
+    def theory(self) -> TheoryBound:
+        assert self._bound is not None
+        return self._bound
+
+    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
+        self.alpha = float(np.count_nonzero(member)) / member.size
+        data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
+        self.rival_alpha = 0.0
+        if rival is not None and self.rival_spec is not None:
+            # The second collective applies the same kind of strategy with its own signal and
+            # target to its own (disjoint) rows of the same platform data.
+            r = self.rival_spec
+            self.rival_alpha = float(np.count_nonzero(rival)) / rival.size
+            data = apply_strategy(data, rival, self.strategy, r["target"], trigger=r["trigger"], spacing=r["spacing"])
+        if self.warm:
+            learner = self.learner
+        else:
+            learner = make_learner(self.kind, **{"seed": int(self.rng.integers(2**31 - 1)), **self.learner_params})
+        t0 = time.perf_counter()
+        learner.fit(data)
+        self._seconds = time.perf_counter() - t0
+        self.learner = learner
+
+    def measure_rival(self) -> tuple[float, float, float]:
+        """(α, top-1, inclusion) of the second collective, measured with its own trigger and target."""
+        r = self.rival_spec
+        assert r is not None
+        m = evaluate(self.learner, self.test, r["target"], trigger=r["trigger"], spacing=r["spacing"])
+        return self.rival_alpha, float(m["success_top1"]), float(m["success_inclusion"])
+
+    def probe(self, counts: np.ndarray, rng: np.random.Generator) -> None:
+        """Retrain the firm's learner offline with collectives of ``counts`` members (random
+        workers, the strategy applied as in :meth:`retrain`) and record the success of each.
+
+        This is what a principal who knows the platform's data and the firm's algorithm can
+        do before investing: measure S(α) at a few sizes instead of trusting a bound that
+        holds only for a Bayes-optimal firm (Theorem 1's ε = 0).
+        """
+        n = self.base.labels.shape[0]
+        for k in np.asarray(counts, dtype=int):
+            member = np.zeros(n, dtype=bool)
+            member[rng.choice(n, size=int(k), replace=False)] = True
+            data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
+            learner = make_learner(self.kind, **{"seed": int(rng.integers(2**31 - 1)), **self.learner_params})
+            learner.fit(data)
+            r = evaluate(learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
+            self.samples.append((int(k) / n, float(r["success_top1"]), float(r["success_inclusion"])))
+        self.probed = True
+
+    def observed_curve(self, metric: str) -> SuccessCurve:
+        """S(α) from the probes and the measured rounds (mean per size, linear in between).
+
+        A new object only when a sample was added, so the principal's assessment is
+        recomputed exactly when its knowledge changed.
+        """
+        key = (len(self.samples), metric)
+        if self._observed is None or self._observed[:2] != key:
+            a = np.array([x[0] for x in self.samples])
+            s = np.array([x[1] if metric == "top1" else x[2] for x in self.samples])
+            curve = SuccessCurve.from_samples(a, s, label=f"probed:{self.kind}")
+            self._observed = (*key, curve)
+        return self._observed[2]
+
+    def measure(self) -> Measurement:
+        r = evaluate(self.learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
+        self.samples.append((self.alpha, float(r["success_top1"]), float(r["success_inclusion"])))
+        if self.strategy is Strategy.FEATURE_ONLY and "p" not in self.theory_given:
+            # p of Theorem 3 from this round's firm on clean held-out resumes (1% quantile).
+            scores = self.learner.predict_scores(list(self.test.texts))
+            self.p_hat = max(estimate_positivity(scores, self.target), 1e-9)
+            self._refresh_bound()
+        b = self.theory(self.alpha) if self.alpha > 0 else math.nan
+        return Measurement(
+            self.alpha, float(r["success_top1"]), float(r["success_inclusion"]), float(r["accuracy"]), self._seconds, b
+        )
+
+    def success_curve(self) -> SuccessCurve:
+        # A trained firm has no known S(α). Without probes or measurements the best
+        # statement is the theory bound (Corollaries 2/4), a guarantee only for an
+        # ε-suboptimal firm; the model's principal plans on observed_curve instead.
+        return self.bound_curve()
+
+    def bound_curve(self) -> SuccessCurve:
+        if self._curve is None:
+            self._curve = as_success_curve(self.theory.success)
+        return self._curve

@@ -24,7 +24,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from acsim.cli.webassets import cache_dir, missing, needed_packages  # noqa: F401  (needed_packages: re-exported)
+from acsim.cli.webassets import cache_dir, missing, needed_packages
+
+__all__ = ["install", "main", "missing", "needed_packages"]  # missing, needed_packages: re-exported
+
 
 def install(specs: list[str] | None = None, quiet: bool = False) -> list[str]:
     """``npm pack`` each missing package and unpack it into the cache. Returns what was installed."""

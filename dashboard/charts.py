@@ -5,6 +5,11 @@ the background thread right after a round (see :mod:`dashboard.session`), so the
 only swaps image bytes and stays responsive; one module lock keeps two threads (a
 discarded round finishing after a Reset, and the new model) from drawing at once.
 
+The charts read the model's public API only (its rows, ``params``, ``population``,
+``firm`` and :func:`acsim.abm.summary.summarize`) and write nothing onto it: the cache
+of charts that did not change is a :class:`ChartCache` the caller owns (the session
+keeps one per model).
+
 Charts, as in the paper's Section 6:
 
 * ``alpha``: α over rounds with the planning curve's α_crit (README glossary);
@@ -29,6 +34,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from acsim.abm.summary import summarize
 from acsim.plots import figure_7_axes
 
 if TYPE_CHECKING:
@@ -185,19 +191,10 @@ def chart_alpha(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Netw
     return _png(fig)
 
 
-def _threshold_band(model: "CollectiveActionModel") -> tuple[float, float]:
-    """10% and 90% quantiles of the join thresholds (fixed for a model: cached on it)."""
-    band = getattr(model, "_dashboard_band", None)
-    if band is None:
-        t = model.sorted_thresholds
-        band = (float(t[int(0.1 * (t.size - 1))]), float(t[int(0.9 * (t.size - 1))]))
-        model._dashboard_band = band
-    return band
-
-
 def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
     fig, ax = _figure()
-    tmin, tmed, tmax = model._threshold_stats
+    th = summarize(model).thresholds
+    tmin, tmed, tmax = th.min, th.median, th.max
     if len(rows):
         r = rows["round"].to_numpy(dtype=float)
         ax.plot(r, rows["S"].to_numpy(dtype=float), "o-", ms=3, color="C0", label=f"S ({model.params.success_metric})")
@@ -208,7 +205,7 @@ def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
         b = rows["bound"].to_numpy(dtype=float)
         if np.isfinite(b).any():
             ax.plot(r, np.clip(b, 0.0, 1.0), "s--", ms=3, color="C2", lw=1, label="theory bound (≥ 0)")
-    q10, q90 = _threshold_band(model)
+    q10, q90 = th.q10, th.q90
     lo, hi = min(q10, 1.05), min(q90, 1.05)
     if hi > lo:
         ax.axhspan(lo, hi, color="C3", alpha=0.1, lw=0)
@@ -226,21 +223,16 @@ def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
     return _png(fig)
 
 
-def _representative(model: "CollectiveActionModel") -> tuple[float, float, str]:
-    pop = model.population
-    if model.homogeneous:
-        return float(pop.cost[0]), float(pop.gamma[0]), ""
-    return float(np.median(pop.cost)), float(np.median(pop.gamma)), " of the median worker (c, γ)"
-
-
 def chart_figure7(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> bytes:
     fig, ax = _figure()
-    c, g, tag = _representative(model)
+    summ = summarize(model)
+    th = summ.thresholds
+    # Every worker's (c, γ) when they are all alike, else the median worker's.
+    c, g, tag = th.cost_median, th.gamma_median, "" if th.homogeneous else " of the median worker (c, γ)"
     if g >= 1.0:
         _note(ax, "γ = 1: joining is never rational (threshold c/(1−γ) = ∞)")
         return _png(fig)
-    curve = model.principal_curve()
-    figure_7_axes(ax, curve, c, g, who=tag)
+    figure_7_axes(ax, summ.curve, c, g, who=tag)
     ax.set_title(ax.get_title(), fontsize=9, y=1.0)
     lo, hi = ax.get_xlim()
     plan = _last(rows, "alpha_crit")
@@ -387,20 +379,43 @@ def blank_png() -> bytes:
     return _blank
 
 
-def render_all(model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None) -> dict[str, bytes]:
+class ChartCache:
+    """The last drawing of the charts that often do not change between rounds, for one model.
+
+    Owned by whoever draws (the session keeps one per model it builds), never stored on
+    the model: ``render_all(model, rows, sample, cache)``.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[object, bytes]] = {}
+
+    def get(self, name: str, key: object) -> bytes | None:
+        hit = self._entries.get(name)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, name: str, key: object, png: bytes) -> None:
+        self._entries[name] = (key, png)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def render_all(
+    model: "CollectiveActionModel", rows: pd.DataFrame, sample: NetworkSample | None, cache: ChartCache | None = None
+) -> dict[str, bytes]:
     """Every chart as PNG bytes; a chart that fails shows its error instead of taking the page down.
 
-    A chart whose inputs did not change since the last call for this model (the theory
-    firm's panel; the network when no sampled worker changed) is reused, not redrawn.
+    With a ``cache`` (one per model), a chart whose inputs did not change since the last
+    call with that cache (the theory firm's panel; the network when no sampled worker
+    changed) is reused, not redrawn. Nothing is written onto ``model``.
     """
     out: dict[str, bytes] = {}
-    cache = model.__dict__.setdefault("_dashboard_charts", {})
     with _draw_lock:
         for name in CHARTS:
-            key = _cache_key(name, model, rows, sample)
-            hit = cache.get(name)
-            if key is not None and hit is not None and hit[0] == key:
-                out[name] = hit[1]
+            key = _cache_key(name, model, rows, sample) if cache is not None else None
+            hit = cache.get(name, key) if key is not None else None
+            if hit is not None:
+                out[name] = hit
                 continue
             try:
                 out[name] = RENDERERS[name](model, rows, sample)
@@ -408,5 +423,5 @@ def render_all(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Netwo
                 out[name] = _error_png(name, exc)
                 continue
             if key is not None:
-                cache[name] = (key, out[name])
+                cache.put(name, key, out[name])
     return out

@@ -22,9 +22,16 @@ The page never receives data pushed from the thread: the session calls ``notify(
 current :meth:`status` and :attr:`snapshot`, so it always shows the latest state.
 Nothing here imports solara: the tests and the benchmark drive a Session directly.
 
+The session reads the model through its public API (``step``, ``results``, ``seed``,
+:func:`acsim.abm.summary.summarize`) and writes nothing onto it; what the dashboard
+keeps per model (the network sample, the cache of unchanged charts) lives in the
+session's own state and goes with the model at a Reset.
+
 Why hand-written threads rather than ``solara.lab.task`` (Solara's documented way to run
 work in the background): a task keeps only its latest call, and calling it again while
-it runs leaves the earlier call running, unwatched. Here one model must never be stepped
+it runs leaves the earlier call running, unwatched (checked against solara 1.64:
+``TaskThreaded.__call__`` starts a new thread without waiting for or stopping the
+previous one, whose ``is_current()`` just turns False). Here one model must never be stepped
 by two threads at once, and ``model.step()`` (minutes for a transformer) cannot stop
 midway to check ``task.is_current()``; a Reset must build the new model at once while the
 old round finishes and is discarded, and queued Steps must run one after the other. So a
@@ -45,7 +52,8 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 from acsim.abm.model import CollectiveActionModel, ModelParams
-from dashboard.charts import NetworkSample, render_all, sample_network
+from acsim.abm.summary import summarize
+from dashboard.charts import ChartCache, NetworkSample, render_all, sample_network
 from dashboard.controls import summary
 
 
@@ -96,6 +104,7 @@ class _State:
     model: CollectiveActionModel | None = None
     params: ModelParams | None = None
     sample: NetworkSample | None = None
+    charts: ChartCache | None = None  # the model's unchanged charts (kept here, never on the model)
     snapshot: Snapshot | None = None
     phase: str = "empty"
     busy: bool = False
@@ -181,7 +190,7 @@ class Session:
                 s.previous_rows = s.snapshot.rows
             s.generation += 1
             gen = s.generation
-            s.model, s.params, s.sample, s.snapshot = None, params, None, None
+            s.model, s.params, s.sample, s.charts, s.snapshot = None, params, None, None, None
             s.phase, s.busy, s.playing, s.error = "building", True, False, None
             s.started, s.running_round, s.last_round_seconds = time.monotonic(), None, None
             s.queued, s.refused = 0, 0  # Steps asked of the old model are not run on the new one
@@ -344,11 +353,12 @@ class Session:
         t0 = time.perf_counter()
         model = CollectiveActionModel(params, data=data)
         sample = sample_network(model, self.sample_nodes, seed=model.seed)
-        snap = self._render(gen, model, sample, params)
+        charts = ChartCache()
+        snap = self._render(gen, model, sample, charts, params)
         with self._lock:
             if not self._discard(gen):
                 s = self._s
-                s.model, s.sample, s.snapshot = model, sample, snap
+                s.model, s.sample, s.charts, s.snapshot = model, sample, charts, snap
                 s.busy, s.phase, s.running_round = False, "ready", None
                 s.message = f"Model ready in {time.perf_counter() - t0:.1f} s: round 0. Step or Play."
                 # Steps clicked while the model was built run now, one round each.
@@ -368,8 +378,8 @@ class Session:
                 if not self._current(gen):
                     return
                 s = self._s
-                model, params, sample = s.model, s.params, s.sample
-                assert model is not None and params is not None
+                model, params, sample, charts = s.model, s.params, s.sample, s.charts
+                assert model is not None and params is not None and charts is not None
                 s.running_round = model.steps + 1
                 s.started = time.monotonic()
                 verb = "training the " + params.firm + " firm" if params.firm in ("bow", "transformer") else "computing"
@@ -381,7 +391,7 @@ class Session:
             model.step()
             seconds = time.perf_counter() - t0
             # After a Reset nobody will look at this round: skip drawing it.
-            snap = self._render(gen, model, sample, params) if self._current(gen) else None
+            snap = self._render(gen, model, sample, charts, params) if self._current(gen) else None
             with self._lock:
                 if snap is None or self._discard(gen):
                     if snap is None:
@@ -416,18 +426,20 @@ class Session:
             if playing:
                 time.sleep(self.play_delay)
 
-    def _render(self, gen: int, model: CollectiveActionModel, sample: NetworkSample | None, params: ModelParams) -> Snapshot:
+    def _render(
+        self, gen: int, model: CollectiveActionModel, sample: NetworkSample | None, cache: ChartCache, params: ModelParams
+    ) -> Snapshot:
         t0 = time.perf_counter()
         rows = model.results()
-        charts = render_all(model, rows, sample)
+        charts = render_all(model, rows, sample, cache)
+        now = summarize(model)
         last = rows.iloc[-1] if len(rows) else None
         return Snapshot(
-            generation=gen, round=model.steps, charts=charts, rows=rows, summary=summary(params), seed=model.seed,
-            rounds=params.rounds, firm=params.firm, n_workers=params.n_workers, alpha=model.alpha,
-            members=int(model.population.member.sum()),
+            generation=gen, round=now.round, charts=charts, rows=rows, summary=summary(params), seed=model.seed,
+            rounds=params.rounds, firm=params.firm, n_workers=now.n_workers, alpha=now.alpha, members=now.members,
             success=float(last["S"]) if last is not None else float("nan"),
             spend_total=float(last["spend_total"]) if last is not None else 0.0,
-            principal_status=str(last["principal_status"]) if last is not None else model.principal.status,
+            principal_status=now.principal_status,
             render_seconds=time.perf_counter() - t0,
         )
 

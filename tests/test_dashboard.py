@@ -37,7 +37,8 @@ if str(ROOT) not in sys.path:
 from acsim.cli import serve as launcher  # noqa: E402
 from acsim.abm.model import CollectiveActionModel, ModelParams  # noqa: E402
 from dashboard import controls as C  # noqa: E402
-from dashboard.charts import CHARTS, render_all, sample_network  # noqa: E402
+from acsim.abm.summary import summarize  # noqa: E402
+from dashboard.charts import CHARTS, RENDERERS, ChartCache, chart_success, render_all, sample_network  # noqa: E402
 from dashboard.session import Session  # noqa: E402
 from dashboard.testing import (  # noqa: E402
     DashboardServer,
@@ -361,6 +362,89 @@ def test_charts_render_for_every_firm_setting_without_a_network():
     out2 = render_all(m, m.results(), sample)
     assert set(out) == set(out2) == set(CHARTS)
     assert out["alpha"] != out2["alpha"]
+
+
+def _model_state(m) -> dict[str, object]:
+    """The model's attributes (name → object) and the agents' attribute names: what a chart must not add to."""
+    return {"model": dict(vars(m)), "firm": set(vars(m.firm)), "principal": set(vars(m.principal))}
+
+
+def test_drawing_the_charts_writes_nothing_onto_the_model():
+    m = CollectiveActionModel(_small(initial_alpha=0.01))
+    twin = CollectiveActionModel(_small(initial_alpha=0.01))  # the same run, never drawn
+    sample = sample_network(m, 300, seed=0)
+    before = _model_state(m)
+    render_all(m, m.results(), sample, ChartCache())
+    for name in CHARTS:
+        RENDERERS[name](m, m.results(), sample)
+    after = _model_state(m)
+    assert after["model"].keys() == before["model"].keys()
+    assert all(after["model"][k] is v for k, v in before["model"].items())
+    assert (after["firm"], after["principal"]) == (before["firm"], before["principal"])
+    cache = ChartCache()
+    for _ in range(3):
+        m.step()
+        twin.step()
+        render_all(m, m.results(), sample, cache)
+    # A drawn model has exactly the attributes of one that was never drawn, and the same rows.
+    assert vars(m).keys() == vars(twin).keys()
+    assert set(vars(m.firm)) == set(vars(twin.firm)) and set(vars(m.principal)) == set(vars(twin.principal))
+    pd.testing.assert_frame_equal(m.results().drop(columns="train_seconds"), twin.results().drop(columns="train_seconds"))
+
+
+def test_a_session_step_writes_nothing_onto_its_model():
+    s = Session(play_delay=0.0)
+    s.reset(_small())
+    s.wait_idle(60)
+    model = s._s.model
+    twin = CollectiveActionModel(_small())
+    keys = set(vars(model))
+    assert keys == set(vars(twin))  # building and drawing round 0 added nothing
+    for _ in range(2):
+        assert s.step()
+        s.wait_idle(60)
+        twin.step()
+    s.join(60)
+    assert s.snapshot.round == 2 and s.status().error is None
+    assert set(vars(model)) == set(vars(twin))
+    assert not [k for k in vars(model) if "dashboard" in k]
+
+
+def test_the_chart_cache_is_the_callers_and_reuses_unchanged_charts():
+    m = CollectiveActionModel(_small(network="none", principal="none"))
+    sample = sample_network(m, 300, seed=0)
+    cache = ChartCache()
+    first = render_all(m, m.results(), sample, cache)
+    assert len(cache) == 2  # the theory firm's panel and the network
+    again = render_all(m, m.results(), sample, cache)
+    assert again["firm"] is first["firm"] and again["network"] is first["network"]
+    assert render_all(m, m.results(), sample)["firm"] is not first["firm"]  # no cache: drawn afresh
+    other = CollectiveActionModel(_small(network="none", principal="none", seed=4))
+    assert render_all(other, other.results(), sample_network(other, 300, seed=0), ChartCache())["firm"] is not first["firm"]
+
+
+def test_the_dashboard_reads_no_private_model_state():
+    # The boundary of DESIGN.md: the dashboard reads acsim's public API and writes nothing onto the model.
+    bad = re.compile(r"model\._|__dict__|setattr\(\s*model")
+    hits = [f"{p.name}:{i}: {line.strip()}" for p in sorted((ROOT / "dashboard").glob("*.py"))
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if bad.search(line)]
+    assert hits == []
+
+
+def test_the_success_chart_draws_the_summarys_thresholds(monkeypatch):
+    # The band and median line come from acsim.abm.summary, not from a copy computed in the dashboard:
+    # moving the summary's band (median kept) changes the drawing.
+    import dataclasses
+
+    from dashboard import charts
+
+    m = CollectiveActionModel(_small(network="none", principal="none"))
+    real = summarize(m)
+    plain = chart_success(m, m.results(), None)
+    assert chart_success(m, m.results(), None) == plain  # drawing is deterministic
+    th = dataclasses.replace(real.thresholds, q10=real.thresholds.q10 / 2, q90=min(1.0, real.thresholds.q90 * 1.5))
+    monkeypatch.setattr(charts, "summarize", lambda model: dataclasses.replace(real, thresholds=th))
+    assert chart_success(m, m.results(), None) != plain
 
 
 def test_network_sample_is_connected_enough_and_leaves_the_model_rng_alone():

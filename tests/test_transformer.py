@@ -176,7 +176,7 @@ def test_tokenization_is_cached_per_text(data: TextDataset) -> None:
 
 
 def test_tokenizing_in_chunks_gives_the_same_rows(data: TextDataset, monkeypatch: pytest.MonkeyPatch) -> None:
-    import acsim.platform.learners.transformer as T
+    import acsim.platform.learners.tokens as T  # where TokenCache reads ENCODE_CHUNK
 
     texts = [t + f" extra{i}" for i, t in enumerate(data.texts)]  # unseen by the shared cache
     whole = T.TokenCache().ids(texts, default_model_path(), 48)

@@ -18,275 +18,34 @@ a few hundred resumes tokenizes only those.
 
 from __future__ import annotations
 
-import re
 import time
-import warnings
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import nn
 
 from acsim.platform.data.base import TextDataset
+from acsim.platform.learners._checks import check_int as _check_int, check_positive as _check_positive
+from acsim.platform.learners._newton import newton_logistic
+from acsim.platform.learners._optim import fused_adamw as _adamw
 from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
-from acsim.platform.text import RowCache, load_fast_tokenizer, token_ids
+from acsim.platform.learners.bow_net import _BowNet, _linear_bce_step
+from acsim.platform.learners.counts import DEFAULT_CACHE, CountCache, clear_cache, count_rows
+from acsim.platform.learners.sparse import _Csr, _featurize
+from acsim.platform.text import load_fast_tokenizer
 
 FEATURES = ("log1p", "count", "binary")
 DEVICES = ("auto", "cpu", "cuda")
 SCHEDULES = ("linear", "constant")
 SOLVERS = ("newton", "adamw")
 
-
-# Characters that str.split() treats as whitespace but BERT's normalizer deletes as control
-# characters (joining their neighbours); texts containing them take the whole-text path.
-_SPLIT_MISMATCH = re.compile("[\x1c-\x1f]")
-
-
-def _row(ids: np.ndarray, counts: np.ndarray, dtype: type) -> np.ndarray:
-    return np.stack([ids.astype(dtype), np.minimum(counts, np.iinfo(dtype).max).astype(dtype)])
-
-
-def count_rows(texts: Sequence[str], path: str | None = None, max_length: int | None = None) -> list[np.ndarray]:
-    """Per text a ``(2, m)`` array: its distinct token ids (sorted) and their counts.
-
-    Equal to counting :func:`acsim.platform.text.token_ids` (tested), but ~5x faster cold: BERT's
-    uncased pipeline splits on whitespace before anything else, so a text's tokens are the
-    concatenation of its words' tokens, and a corpus of 25k resumes has only a few
-    thousand distinct words. Those are tokenized once; counts are then summed per text
-    with one sparse matrix, no per-token Python. Tokenizers with another pipeline, a
-    ``max_length`` (which needs token positions) and the rare texts with ASCII
-    separator characters go through the whole-text tokenizer.
-    """
-    tok = load_fast_tokenizer(path)
-    vocab = tok.get_vocab_size()
-    dtype = np.uint16 if vocab <= 2**16 else np.uint32
-    word_level = (
-        max_length is None
-        and type(tok.normalizer).__name__ == "BertNormalizer"
-        and type(tok.pre_tokenizer).__name__ == "BertPreTokenizer"
-    )
-    out: list[np.ndarray | None] = [None] * len(texts)
-    direct = [i for i, t in enumerate(texts) if not word_level or _SPLIT_MISMATCH.search(t)]
-    for i, ids in zip(direct, token_ids([texts[i] for i in direct], path=path, max_length=max_length)):
-        out[i] = _row(*np.unique(ids, return_counts=True), dtype)
-    if word_level:
-        rest = [i for i, t in enumerate(texts) if out[i] is None]
-        for start in range(0, len(rest), 4096):  # chunks bound the peak memory
-            chunk = rest[start : start + 4096]
-            for i, row in zip(chunk, _word_level_rows([texts[i] for i in chunk], path, vocab, dtype)):
-                out[i] = row
-    return out  # type: ignore[return-value]
-
-
-def _word_level_rows(texts: list[str], path: str | None, vocab: int, dtype: type) -> list[np.ndarray]:
-    split = [t.split() for t in texts]
-    n_words = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-    word_id: dict[str, int] = {}
-    occ = np.fromiter(
-        (word_id.setdefault(w, len(word_id)) for ws in split for w in ws), dtype=np.int64, count=int(n_words.sum())
-    )
-    pieces = token_ids(list(word_id), path=path)
-    piece_len = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-    piece_start = np.zeros(len(pieces) + 1, dtype=np.int64)
-    np.cumsum(piece_len, out=piece_start[1:])
-    piece_ids = np.concatenate(pieces).astype(np.int64) if len(pieces) else np.zeros(0, np.int64)
-    # expand every word occurrence into its tokens (a vectorised gather)
-    occ_len = piece_len[occ]
-    occ_start = np.zeros(len(occ) + 1, dtype=np.int64)
-    np.cumsum(occ_len, out=occ_start[1:])
-    pos = np.arange(occ_start[-1], dtype=np.int64) + np.repeat(piece_start[occ] - occ_start[:-1], occ_len)
-    text_of = np.repeat(np.repeat(np.arange(len(texts)), n_words), occ_len)
-    m = sp.csr_matrix(
-        (np.ones(len(pos), dtype=np.int64), (text_of, piece_ids[pos])), shape=(len(texts), vocab)
-    )
-    m.sum_duplicates()
-    m.sort_indices()
-    return [
-        _row(m.indices[m.indptr[i] : m.indptr[i + 1]], m.data[m.indptr[i] : m.indptr[i + 1]], dtype)
-        for i in range(len(texts))
-    ]
-
-
-class CountCache(RowCache):
-    """Token-count rows per distinct text (what :func:`count_rows` returns), LRU-evicted.
-
-    Pure memoisation of :func:`acsim.platform.text.token_ids`, so sharing it cannot change any result.
-    """
-
-    def rows(self, texts: Sequence[str], path: str | None = None, max_length: int | None = None) -> list[np.ndarray]:
-        """The count row of every text (:func:`count_rows`), tokenizing only the unseen texts."""
-        texts = list(texts)
-        return self.lookup(
-            [(path, max_length, t) for t in texts],
-            lambda first: count_rows([texts[i] for i in first], path, max_length),
-        )
-
-
-# Shared by all BowLearner instances: the model builds a fresh learner every round.
-DEFAULT_CACHE = CountCache()
-
-
-def clear_cache() -> None:
-    """Forget all cached token counts (e.g. to time a cold featurisation)."""
-    DEFAULT_CACHE.clear()
-
-
-class _Csr:
-    """Row-compressed sparse features (numpy arrays; torch CSR tensors made on demand)."""
-
-    def __init__(self, indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, n_cols: int) -> None:
-        self.indptr, self.indices, self.values, self.n_cols = indptr, indices, values, n_cols
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.indptr) - 1
-
-    def take(self, rows: np.ndarray) -> "_Csr":
-        """The sub-matrix of the given rows, in that order (vectorised gather, no Python loop)."""
-        starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        pos = np.arange(indptr[-1], dtype=np.int64) + np.repeat(starts - indptr[:-1], lengths)
-        return _Csr(indptr, self.indices[pos], self.values[pos], self.n_cols)
-
-    def transpose(self) -> "_Csr":
-        t = sp.csr_matrix((self.values, self.indices, self.indptr), shape=(self.n_rows, self.n_cols)).T.tocsr()
-        return _Csr(t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, self.n_rows)
-
-    def torch(self, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        with warnings.catch_warnings():
-            # "sparse CSR support is in beta": the two ops used here (CSR @ dense) are stable.
-            warnings.simplefilter("ignore", UserWarning)
-            # int32 indices where they fit: the products read ~30% less memory, ~30% faster.
-            index = torch.int32 if max(len(self.indices), self.n_cols) < 2**31 else torch.int64
-            return torch.sparse_csr_tensor(
-                torch.from_numpy(self.indptr).to(index),
-                torch.from_numpy(self.indices).to(index),
-                torch.from_numpy(self.values).to(dtype),
-                size=(self.n_rows, self.n_cols),
-                check_invariants=False,
-            ).to(device)
-
-    def pair(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """X and its explicit transpose, the operands of :class:`_SparseMatmul`."""
-        return self.torch(device), self.transpose().torch(device)
-
-
-def _featurize(rows: list[np.ndarray], features: str, normalize: bool, n_cols: int) -> _Csr:
-    lengths = np.fromiter((r.shape[1] for r in rows), dtype=np.int64, count=len(rows))
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    if rows:
-        packed = np.concatenate(rows, axis=1)
-        indices = packed[0].astype(np.int64)
-        counts = packed[1].astype(np.float32)
-    else:
-        indices = np.zeros(0, dtype=np.int64)
-        counts = np.zeros(0, dtype=np.float32)
-    if features == "log1p":
-        values = np.log1p(counts)
-    elif features == "binary":
-        values = np.ones_like(counts)
-    else:
-        values = counts
-    if normalize and len(values):
-        # Unit-length rows: long and short resumes then give logits on one scale.
-        row_of = np.repeat(np.arange(len(rows)), lengths)
-        norms = np.sqrt(np.bincount(row_of, weights=values.astype(np.float64) ** 2, minlength=len(rows)))
-        values = values / np.maximum(norms, 1e-12)[row_of]
-    return _Csr(indptr, indices, values.astype(np.float32), n_cols)
-
-
-class _SparseMatmul(torch.autograd.Function):
-    """``X @ W`` for sparse CSR ``X`` with the weight gradient ``X.T @ G`` from an explicit transpose.
-
-    Autograd through a sparse product (or ``nn.EmbeddingBag``) sorts indices on every backward
-    pass; with the transpose built once per batch the backward is a plain CSR product, about
-    100x faster on CPU, and deterministic (each output row is summed in a fixed order).
-    """
-
-    @staticmethod
-    def forward(ctx, W: torch.Tensor, X: torch.Tensor, XT: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.XT = XT
-        return X @ W
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        return ctx.XT @ grad, None, None
-
-
-class _BowNet(nn.Module):
-    def __init__(self, vocab: int, n_classes: int, hidden: int, prior_logit: torch.Tensor, gen: torch.Generator):
-        super().__init__()
-        width = n_classes if hidden == 0 else hidden
-        self.weight = nn.Parameter(torch.zeros(vocab, width))
-        if hidden == 0:
-            # Convex problem: a zero start is deterministic and needs no random init.
-            self.bias = nn.Parameter(prior_logit.clone())
-            self.head = None
-        else:
-            nn.init.normal_(self.weight, 0.0, 0.1, generator=gen)
-            self.bias = nn.Parameter(torch.zeros(hidden))
-            self.head = nn.Linear(hidden, n_classes)
-            nn.init.normal_(self.head.weight, 0.0, 1.0 / np.sqrt(hidden), generator=gen)
-            with torch.no_grad():
-                self.head.bias.copy_(prior_logit)
-
-    def forward(self, X: torch.Tensor, XT: torch.Tensor | None) -> torch.Tensor:
-        if XT is None:  # inference: no backward pass, no transpose needed
-            z = X @ self.weight
-        else:
-            z = _SparseMatmul.apply(self.weight, X, XT)
-        z = z + self.bias
-        if self.head is None:
-            return z
-        return self.head(torch.relu(z))
-
-
-def _linear_bce_step(net: _BowNet, operands: tuple[torch.Tensor, torch.Tensor], y: torch.Tensor) -> torch.Tensor:
-    """Mean BCE of the linear model and its gradients, set on ``net`` without autograd.
-
-    For logits z = XW + b the gradient of the mean BCE is G = (sigmoid(z) - y) / (B K),
-    so dW = X^T G and db = sum G. Writing it out skips the autograd graph, which cost
-    ~15% of a 10k-resume training of 200 small steps (0.33 s -> 0.28 s).
-    """
-    X, XT = operands
-    with torch.no_grad():
-        z = X @ net.weight + net.bias
-        g = (torch.sigmoid(z) - y) / y.numel()
-        net.weight.grad = XT @ g
-        net.bias.grad = g.sum(0)
-        return nn.functional.binary_cross_entropy_with_logits(z, y)
-
-
-def _check_int(name: str, value: object, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
-def _check_positive(*named: tuple[str, object]) -> None:
-    """Each (name, value) a finite number > 0, else one ValueError naming it."""
-    for name, value in named:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a number > 0, got {value!r}")
-
-
-def _adamw(params: Iterator[nn.Parameter], **kw: float) -> torch.optim.Optimizer:
-    """AdamW with the fused kernel where torch has it (CPU too since torch 2.4).
-
-    The linear model's step updates the whole vocabulary x classes weight every step; the
-    unfused update is ~6 element-wise passes over it, which made it the largest cost of a
-    training (0.46 s -> 0.30 s for 10k resumes, ``benchmarks/README.md``).
-    """
-    params = list(params)
-    try:
-        return torch.optim.AdamW(params, fused=True, **kw)
-    except (TypeError, RuntimeError):
-        return torch.optim.AdamW(params, **kw)
+# The firm lives here; its counts, features and network in their own modules, importable from here too.
+__all__ = [
+    "DEFAULT_CACHE", "DEVICES", "FEATURES", "SCHEDULES", "SOLVERS", "BowLearner", "CountCache", "clear_cache",
+    "count_rows", "_BowNet", "_Csr", "_featurize", "_linear_bce_step",
+]
 
 
 def _auto_batch(n: int) -> int:
@@ -487,8 +246,6 @@ class BowLearner(SetPredictions):
 
     def _fit_newton(self, train: TextDataset, X: _Csr, t0: float, t1: float) -> "BowLearner":
         """The convex problem on the columns that occur in ``train`` (others have weight 0 at the optimum)."""
-        from acsim.platform.learners._newton import newton_logistic
-
         dev = self._torch_device()
         used = np.flatnonzero(np.bincount(X.indices, minlength=X.n_cols))
         local = np.zeros(X.n_cols, dtype=np.int64)

@@ -29,8 +29,12 @@ import numpy as np
 import torch
 
 from acsim.platform.data.base import TextDataset
+from acsim.platform.learners._checks import check_int as _check_int, check_positive as _check_positive
+from acsim.platform.learners._newton import newton_logistic
 from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
+from acsim.platform.learners.pretrained import quiet_transformers
+from acsim.platform.learners.tokens import DEFAULT_TOKEN_CACHE, _pad, _text_key
 from acsim.runs.store import atomic_write
 from acsim.platform.text import load_fast_tokenizer, resolve_model_path
 
@@ -93,8 +97,6 @@ def _encoder(model_dir: str) -> torch.nn.Module:
     if model_dir not in _ENCODERS:
         from transformers import AutoModel
 
-        from acsim.platform.learners.transformer import quiet_transformers
-
         with quiet_transformers():
             _ENCODERS[model_dir] = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
     return _ENCODERS[model_dir]
@@ -105,8 +107,6 @@ def embed(
     threads: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """(n, hidden) mean-pooled, L2-normalised embeddings and how many texts were newly embedded."""
-    from acsim.platform.learners.transformer import DEFAULT_TOKEN_CACHE, _pad, _text_key
-
     model_dir = str(resolve_model_path(model_path))
     where = default_cache_dir() if cache_dir == "default" else (None if cache_dir is None else Path(cache_dir))
     cache = _CACHES.setdefault((model_dir, max_length, str(where)), EmbeddingCache(model_dir, max_length, where))
@@ -170,8 +170,6 @@ class EncoderLearner(SetPredictions):
         seed: int = 0,
         threads: int | None = None,
     ) -> None:
-        from acsim.platform.learners.bow import _check_int, _check_positive
-
         if head is None:
             head = "mlp" if epochs is not None else "linear"
         if head not in HEADS:
@@ -212,8 +210,6 @@ class EncoderLearner(SetPredictions):
         Y = torch.from_numpy(train.labels.astype(np.float64))
         with _torch_threads(self.threads):
             if self.head == "linear":
-                from acsim.platform.learners._newton import newton_logistic
-
                 res = newton_logistic(X, X.T.contiguous(), (X * X).T.contiguous(), Y, C=self.C, rtol=1e-4)
                 self.weight_, self.bias_, self.n_iter_ = res.weight, res.bias, res.iterations
                 self.net_ = None

@@ -24,14 +24,9 @@ on nearly the same texts, so
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import math
 import time
-import warnings
-from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -39,229 +34,38 @@ import torch
 from torch import nn
 
 from acsim.platform.data.base import TextDataset
+from acsim.platform.learners._checks import check_float as _check_float, check_int as _check_int
+from acsim.platform.learners._optim import finetune_adamw, tf32, warmup_linear_decay
 from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
-from acsim.platform.text import RowCache, load_fast_tokenizer, resolve_model_path
+from acsim.platform.learners.pretrained import (
+    PretrainedState,
+    build_classifier,
+    clear_pretrained_cache,
+    pretrained_state,
+    quiet_transformers,
+)
+from acsim.platform.learners.tokens import (
+    DEFAULT_TOKEN_CACHE,
+    ENCODE_CHUNK,
+    TokenCache,
+    _pad,
+    clear_token_cache,
+    length_grouped_batches,
+)
+from acsim.platform.text import resolve_model_path
 
 # The paper's Trainer default; on a CPU it is also the fastest per token (8 vs 32 at 256
 # tokens: 1.17x in fp32, 1.37x in bf16, benchmarks/README.md), its activations fitting cache.
 CPU_BATCH_SIZE = 8
-ENCODE_CHUNK = 1024  # texts per tokenizer call (bounds the tokenizer's transient memory)
 GPU_BATCH_SIZE = 128
 
-
-# ---------------------------------------------------------------------------------------
-# quiet, offline loading of the pretrained weights
-# ---------------------------------------------------------------------------------------
-@contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence the load report ("classifier.* newly initialized") and progress bars.
-
-    The fresh classification head is intended, so the report is noise; the previous
-    verbosity is restored so that a caller's logging setup is left as it was.
-    """
-    from transformers.utils import logging as hf_logging
-
-    level = hf_logging.get_verbosity()
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        hf_logging.set_verbosity(level)
-        if bar:
-            hf_logging.enable_progress_bar()
-
-
-@dataclass(frozen=True)
-class PretrainedState:
-    """A checkpoint read once: its config and its encoder weights (fp32, on the CPU)."""
-
-    path: str
-    config: Any
-    state_dict: dict[str, torch.Tensor]
-    head_keys: frozenset[str]
-
-    @property
-    def n_parameters(self) -> int:
-        return sum(v.numel() for v in self.state_dict.values())
-
-
-_PRETRAINED: OrderedDict[str, PretrainedState] = OrderedDict()
-_PRETRAINED_MAX = 2  # distilbert is ~265 MB in fp32; two checkpoints are plenty
-
-
-def pretrained_state(model_path: str | None = None) -> PretrainedState:
-    """The pretrained encoder of ``model_path`` (default: the packaged MiniLM), read once.
-
-    Loaded with ``local_files_only=True`` so that no hub is ever contacted. The weights of
-    the task head the checkpoint lacks are dropped: every fit draws its own head from its
-    seed.
-    """
-    path = str(resolve_model_path(model_path))
-    hit = _PRETRAINED.get(path)
-    if hit is not None:
-        _PRETRAINED.move_to_end(path)
-        return hit
-    from transformers import AutoModelForSequenceClassification
-
-    with quiet_transformers():
-        model, info = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=1, local_files_only=True, output_loading_info=True
-        )
-    head = frozenset(info.get("missing_keys", ()))
-    sd = {k: v.detach().to(torch.float32).clone() for k, v in model.state_dict().items() if k not in head}
-    config = model.config
-    del model
-    state = PretrainedState(path, config, sd, head)
-    _PRETRAINED[path] = state
-    while len(_PRETRAINED) > _PRETRAINED_MAX:
-        _PRETRAINED.popitem(last=False)
-    return state
-
-
-def clear_pretrained_cache() -> None:
-    """Forget the in-memory pretrained weights (the next fit reads them from disk again)."""
-    _PRETRAINED.clear()
-
-
-# ---------------------------------------------------------------------------------------
-# tokenization, cached per distinct text
-# ---------------------------------------------------------------------------------------
-def _text_key(text: str) -> bytes:
-    # A 128-bit digest instead of the text itself: the cache then does not pin every
-    # resume ever seen in memory, and collisions are out of reach.
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _special_tokens(tok: Any) -> tuple[list[int], list[int]]:
-    """The ids the model expects around a text ([CLS] … [SEP] for BERT, <s> … </s> for RoBERTa)."""
-    body = tok.encode("resume", add_special_tokens=False).ids
-    full = tok.encode("resume", add_special_tokens=True).ids
-    for i in range(len(full) - len(body) + 1):
-        if full[i : i + len(body)] == body:
-            prefix, suffix = full[:i], full[i + len(body) :]
-            if prefix or suffix:
-                return prefix, suffix
-            break
-    # A vocab.txt-only checkpoint has no post-processor: fall back to BERT's convention.
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    if cls is not None and sep is not None:
-        return [cls], [sep]
-    return [], []
-
-
-class TokenCache(RowCache):
-    """Model-ready token ids (special tokens added, truncated) per distinct text.
-
-    Keyed by (model directory, max_length, text digest); LRU-evicted beyond ``maxsize``.
-    """
-
-    def ids(self, texts: Sequence[str], path: str, max_length: int) -> list[np.ndarray]:
-        """The id row of every text; only texts not seen before go to the tokenizer (one batch)."""
-        texts = list(texts)
-
-        def encode(first: list[int]) -> list[np.ndarray]:
-            tok = load_fast_tokenizer(path)
-            prefix, suffix = _special_tokens(tok)
-            room = max(max_length - len(prefix) - len(suffix), 0)
-            out: list[np.ndarray] = []
-            # In chunks: an Encoding of a whole resume (offsets, token strings, masks) is
-            # ~100 bytes a token: 25k resumes in one call held ~0.9 GB before truncation.
-            for start in range(0, len(first), ENCODE_CHUNK):
-                chunk = [texts[i] for i in first[start : start + ENCODE_CHUNK]]
-                encs = tok.encode_batch(chunk, add_special_tokens=False)
-                out.extend(np.asarray(prefix + enc.ids[:room] + suffix, dtype=np.int32) for enc in encs)
-            return out
-
-        return self.lookup([(path, max_length, _text_key(t)) for t in texts], encode)
-
-
-# Shared by all TransformerLearner instances: the simulation builds a fresh firm each round.
-DEFAULT_TOKEN_CACHE = TokenCache()
-
-
-def clear_token_cache() -> None:
-    """Forget all cached token ids (e.g. to time a cold tokenization)."""
-    DEFAULT_TOKEN_CACHE.clear()
-
-
-# ---------------------------------------------------------------------------------------
-# batching
-# ---------------------------------------------------------------------------------------
-def length_grouped_batches(
-    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, group: int = 50
-) -> list[np.ndarray]:
-    """Shuffled mini-batches whose members have similar lengths.
-
-    The data are shuffled, cut into chunks of ``group * batch_size`` rows, each chunk is
-    sorted by length and cut into batches, and the batch order is shuffled again. Padding
-    to the longest member then wastes little, while every batch is still a random draw
-    (the same scheme as Hugging Face's ``LengthGroupedSampler``).
-    """
-    n = len(lengths)
-    order = rng.permutation(n)
-    chunk = max(batch_size * group, batch_size)
-    batches: list[np.ndarray] = []
-    for s in range(0, n, chunk):
-        idx = order[s : s + chunk]
-        idx = idx[np.argsort(-lengths[idx], kind="stable")]
-        batches.extend(idx[b : b + batch_size] for b in range(0, len(idx), batch_size))
-    perm = rng.permutation(len(batches))
-    return [batches[i] for i in perm]
-
-
-def _pad(rows: list[np.ndarray], pad_id: int, multiple: int) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(r) for r in rows)
-    width = -(-width // multiple) * multiple
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = r
-        mask[i, : len(r)] = 1
-    return ids, mask
-
-
-# ---------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------
-def _check_int(name: str, value: object, lo: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: object, lo: float, hi: float = math.inf, lo_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)  # type: ignore[arg-type]
-        ok = math.isfinite(v) and (v > lo if lo_open else v >= lo) and v < hi
-    if not ok:
-        lo_txt = f"> {lo:g}" if lo_open else f">= {lo:g}"
-        hi_txt = "" if hi == math.inf else f" and < {hi:g}"
-        raise ValueError(f"{name} must be a number {lo_txt}{hi_txt}, got {value!r}")
-    return float(value)  # type: ignore[arg-type]
-
-
-@contextmanager
-def _tf32(enabled: bool) -> Iterator[None]:
-    """TF32 matmuls for whatever runs outside bf16 autocast, the caller's setting restored after.
-
-    ``set_float32_matmul_precision`` rather than ``allow_tf32``: recent torch releases
-    refuse to mix the legacy flag with the newer per-backend ``fp32_precision`` API.
-    """
-    if not enabled:
-        yield
-        return
-    before = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("high")
-    try:
-        yield
-    finally:
-        torch.set_float32_matmul_precision(before)
+# The firm lives here; its checkpoint and token cache in their own modules, importable from here too.
+__all__ = [
+    "CPU_BATCH_SIZE", "DEFAULT_TOKEN_CACHE", "ENCODE_CHUNK", "GPU_BATCH_SIZE", "PretrainedState", "TokenCache",
+    "TransformerLearner", "clear_pretrained_cache", "clear_token_cache", "length_grouped_batches",
+    "pretrained_state", "quiet_transformers",
+]
 
 
 def _texts_of(inputs: Sequence[str] | TextDataset) -> list[str]:
@@ -269,19 +73,6 @@ def _texts_of(inputs: Sequence[str] | TextDataset) -> list[str]:
     if not all(isinstance(t, str) for t in texts):
         raise TypeError("TransformerLearner takes a TextDataset or a list of str")
     return texts
-
-
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    # As Trainer does: no decay on biases and LayerNorm gains, which decay would only shrink.
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        (no_decay if p.ndim < 2 or "LayerNorm" in name or "layer_norm" in name else decay).append(p)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -428,22 +219,7 @@ class TransformerLearner(SetPredictions):
         return DEFAULT_TOKEN_CACHE.ids(_texts_of(inputs), self.model_path, self.max_length)
 
     def _build_model(self, state: PretrainedState, label_names: tuple[str, ...]) -> nn.Module:
-        from transformers import AutoModelForSequenceClassification
-
-        config = copy.deepcopy(state.config)
-        config.num_labels = len(label_names)
-        config.problem_type = "multi_label_classification"
-        config.id2label = {i: str(n) for i, n in enumerate(label_names)}
-        config.label2id = {str(n): i for i, n in enumerate(label_names)}
-        with quiet_transformers():
-            model = AutoModelForSequenceClassification.from_config(config)
-        missing, unexpected = model.load_state_dict(state.state_dict, strict=False)
-        if unexpected or not set(missing) <= set(state.head_keys) | {k for k in missing if "position_ids" in k}:
-            raise RuntimeError(
-                f"{state.path}: checkpoint does not fit its own architecture "
-                f"(missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]})"
-            )
-        return model
+        return build_classifier(state, label_names)
 
     # -- protocol -------------------------------------------------------------------------
     def fit(self, train: TextDataset) -> "TransformerLearner":
@@ -495,28 +271,14 @@ class TransformerLearner(SetPredictions):
         tokens_seen = 0
         padded_seen = 0
 
-        with _torch_threads(self.threads), _tf32(dev.type == "cuda"), self._rng(dev, fit_seed):
+        with _torch_threads(self.threads), tf32(dev.type == "cuda"), self._rng(dev, fit_seed):
             if warm:
                 model = self.model_
             else:
                 model = self._build_model(state, tuple(train.label_names)).to(dev)
             model.train()
-            groups = _param_groups(model, self.weight_decay)
-            opt_kw: dict[str, Any] = dict(lr=self.lr, betas=(0.9, 0.999), eps=1e-8)
-            if dev.type == "cuda":
-                try:
-                    opt = torch.optim.AdamW(groups, fused=True, **opt_kw)
-                except (TypeError, RuntimeError):  # torch too old for fused AdamW
-                    opt = torch.optim.AdamW(groups, foreach=True, **opt_kw)
-            else:
-                opt = torch.optim.AdamW(groups, **opt_kw)
-
-            def lr_lambda(step: int) -> float:
-                if step < warmup_steps:
-                    return (step + 1) / max(1, warmup_steps)
-                return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-            sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+            opt = finetune_adamw(model, self.weight_decay, self.lr, dev)
+            sched = warmup_linear_decay(opt, warmup_steps, total_steps)
             pin = dev.type == "cuda"
             setup_seconds = time.perf_counter() - t_start
             t_train = time.perf_counter()
@@ -605,7 +367,7 @@ class TransformerLearner(SetPredictions):
         was_training = model.training
         model.eval()
         chunks: list[tuple[np.ndarray, torch.Tensor]] = []
-        with _torch_threads(self.threads), _tf32(dev.type == "cuda"), torch.inference_mode():
+        with _torch_threads(self.threads), tf32(dev.type == "cuda"), torch.inference_mode():
             for s in range(0, n, bs):
                 b = order[s : s + bs]
                 ids_np, mask_np = _pad([rows[i] for i in b], pad_id, multiple)

@@ -31,6 +31,7 @@ import numpy as np
 
 from acsim.platform.data import synthetic_v1 as v1
 from acsim.platform.data.base import TextDataset
+from acsim.platform.text import load_fast_tokenizer
 
 CLASS_NAMES = v1.CLASS_NAMES
 N_CLASSES = v1.N_CLASSES
@@ -82,8 +83,6 @@ def _generic_words() -> np.ndarray:
 
     Skill words are left out so that generic prose carries no class evidence of its own.
     """
-    from acsim.platform.text import load_fast_tokenizer
-
     vocab = load_fast_tokenizer(None).get_vocab()
     skill_words = {w.lower().strip(",.") for t in _skill_sources(N_CLASSES) for s in t for w in s.split()}
     words = sorted((i, w) for w, i in vocab.items() if i >= 1996 and w.isascii() and w.isalpha() and len(w) >= 2)
@@ -104,8 +103,6 @@ def _skill_sources(n_classes: int) -> list[tuple[str, ...]]:
 
 @lru_cache(maxsize=1)
 def _generic_words_raw() -> np.ndarray:
-    from acsim.platform.text import load_fast_tokenizer
-
     vocab = load_fast_tokenizer(None).get_vocab()
     return np.array([w for w, i in sorted(vocab.items(), key=lambda kv: kv[1]) if i >= 1996 and w.isascii() and w.isalpha() and len(w) >= 4], dtype=object)
 

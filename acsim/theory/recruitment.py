@@ -57,7 +57,8 @@ from numpy.typing import ArrayLike
 from acsim.theory.domain import check
 from acsim.theory.recruitment_certificate import solve_certified
 from acsim.theory.recruitment_dual import TINY, Market
-from acsim.theory.economics import as_success_curve, join_threshold
+from acsim.theory.join_rule import join_threshold
+from acsim.theory.success_curve import as_success_curve
 
 __all__ = [
     "RecruitmentPlan",

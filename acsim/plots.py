@@ -11,8 +11,10 @@ matplotlib.use("Agg")  # files only: acsim never needs a display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from acsim.theory import economics
 from acsim import theory  # noqa: E402
+from acsim.platform.experiments import OVERLAY_COLUMNS, overlay_bound, size_column  # noqa: E402
+from acsim.platform.fits import plateau_sigmoid  # noqa: E402
+from acsim.theory import economics  # noqa: E402
 
 ALPHA_GRID = np.logspace(-4, 0, 400)
 
@@ -97,18 +99,17 @@ def figure_7_axes(ax, curve, c: float, gamma: float, who: str = "") -> None:
     ax.legend(fontsize=8)
 
 
-def experiment_figure(spec, runs, fits, train, path: Path) -> None:
+def experiment_figure(spec, runs, fits, path: Path) -> None:
     """Figures 2–6: one dot per run, the fitted curve per line, the theory bound dashed.
 
     Rows are the success metrics (inclusion in the predicted set, top-1), columns the
     strategies; colours are the curves (target class, epochs, spacing or label noise).
     A curve's legend entry carries its reported critical mass (:mod:`acsim.platform.fits`: a
     number only where the runs support it), and a dotted line marks it. The bound is
-    drawn once per target class (:func:`acsim.platform.experiments.theory_overlay`).
+    drawn once per target class (:func:`acsim.platform.experiments.overlay_bound`) from what
+    the runs recorded of their corpus (:data:`~acsim.platform.experiments.OVERLAY_COLUMNS`,
+    the first seed's); runs that recorded none (written by an older acsim) get no bound.
     """
-    from acsim.platform.experiments import size_column, theory_overlay
-    from acsim.platform.fits import plateau_sigmoid
-
     col = size_column(spec)
     strategies = list(dict.fromkeys(c.strategy for c in spec.curves))
     nrow, ncol = len(spec.metrics), len(strategies)
@@ -117,12 +118,11 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
     grid = np.geomspace(float(sizes.min()), float(sizes.max()), 200)  # the sizes tried, as members/pool
     for j, strategy in enumerate(strategies):
         curves = [c for c in spec.curves if c.strategy == strategy]
-        scores = None
-        if any(c.strategy != "feature-label" for c in curves):
-            from acsim.platform.strategies import crossfit_scores
-
-            scores = crossfit_scores(train, folds=2, seed=0)  # p̂ of Theorem 3 for every class at once
-        overlays = {c.target: theory_overlay(spec, train, c, grid, scores) for c in curves}
+        overlays = {}
+        for c in curves:
+            inputs = _overlay_inputs(spec, runs, c)
+            if inputs is not None:
+                overlays[c.target] = overlay_bound(spec, c, grid, inputs)
         for i, metric in enumerate(spec.metrics):
             ax = axes[i, j]
             for k, curve in enumerate(curves):
@@ -162,6 +162,17 @@ def experiment_figure(spec, runs, fits, train, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png", bbox_inches="tight")  # the legends sit beside the axes
     plt.close(fig)
+
+
+def _overlay_inputs(spec, runs, curve) -> dict | None:
+    """The overlay's inputs as ``curve``'s runs recorded them: the first seed's corpus (as drawn before)."""
+    if not set(OVERLAY_COLUMNS) <= set(runs.columns):
+        return None
+    g = runs[(runs["curve"] == curve.key)].dropna(subset=["n_train", "xi_hat"])
+    if not len(g):
+        return None
+    first = g[g["seed"] == spec.seeds[0]]
+    return (first if len(first) else g).iloc[0][list(OVERLAY_COLUMNS)].to_dict()
 
 
 def _curve_label(spec, curve) -> str:

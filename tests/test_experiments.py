@@ -54,6 +54,7 @@ def test_experiment_command_end_to_end(tmp_path):
     assert runs["accuracy"].min() > 0.9  # the firm still does its job on clean resumes
     manifest = json.loads((tmp_path / "fig2" / "manifest.json").read_text())
     assert manifest["learner"] == "bow" and manifest["n_train"] == 1500
+    assert manifest["n_runs"] == len(runs) == len(list((tmp_path / "fig2" / "runs").glob("*.parquet")))  # a batch: one file per run
     assert (tmp_path / "fig2" / "fig2.png").read_bytes()[:4] == b"\x89PNG"
     fits = pd.read_csv(tmp_path / "fig2" / "fits.csv")
     assert set(fits["metric"]) == {"success_inclusion", "success_top1"}
@@ -63,6 +64,33 @@ def test_experiment_command_end_to_end(tmp_path):
             assert f"{f['critical_mass']:.3g}" in r.stdout
         else:
             assert np.isnan(f["critical_mass"]) and f["reported"].split(" (")[0] in r.stdout
+
+
+def test_an_interrupted_experiment_resumes_and_trains_only_what_is_missing(tmp_path):
+    """A run file lost (as if the command was stopped before that run): the same command trains that run only."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "acsim", "experiment", "fig2", "--n-train", "600", "--n-test", "200",
+           "--members", "2,5,12", "--seeds", "1", "--out", str(tmp_path)]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "3 runs in" in first.stdout and "3 trained now, 0 finished before" in first.stdout
+    out = tmp_path / "fig2"
+    files = sorted((out / "runs").glob("*.parquet"))
+    assert len(files) == 3
+    before = pd.read_parquet(out / "runs.parquet")
+    lost = files[1]
+    lost.unlink()
+    kept = {p: p.stat().st_mtime_ns for p in files if p != lost}
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "1 trained now, 2 finished before" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in kept} == kept and lost.is_file()  # the others were read, not retrained
+    after = pd.read_parquet(out / "runs.parquet")
+    metrics = ["run_id", "n_members", "success_inclusion", "success_top1", "accuracy"]
+    pd.testing.assert_frame_equal(after[metrics], before[metrics])  # the retrained run gives the same numbers
+    # the summary tables come back the same way: the printed critical masses are unchanged
+    assert again.stdout.split("mean success per size tried")[1].split(" runs in ")[0] == \
+        first.stdout.split("mean success per size tried")[1].split(" runs in ")[0]
 
 
 def test_each_seed_draws_its_own_corpus_and_collective():
@@ -136,6 +164,25 @@ def test_fits_group_runs_by_nominal_size_when_the_class_share_differs_per_corpus
     assert incl["runs_per_size"] == 3 and incl["status"] == "reached" and np.isfinite(incl["ci_high"])
     top1 = fits[fits["metric"] == "success_top1"].iloc[0]
     assert top1["reported"].startswith("not reached (best mean S = 0.05")
+
+
+def test_a_run_records_what_its_overlay_needs():
+    """The figure is drawn from the runs alone: each run's row carries ξ̂, k, n, the class share and p̂ of its corpus."""
+    from acsim.platform.data import synthetic_resumes
+
+    train, test = synthetic_resumes(n_train=600, n_test=100, seed=0)
+    specs = X.paper_experiments()
+    fl = X.run_one(train, test, specs["fig2"].curves[0], 0.01, "dataset", seed=0).row
+    fo_curve = specs["fig3"].curves[1]
+    fo = X.run_one(train, test, fo_curve, 0.1, "target-class", seed=0).row
+    assert set(X.OVERLAY_COLUMNS) <= set(fl) and np.isnan(fl["p_hat"]) and 0 < fo["p_hat"] <= 1
+    assert fl["n_train"] == 600 and fl["trigger_count"] == 0 and fl["xi_hat"] == fo["xi_hat"]
+    sizes = np.geomspace(2e-3, 0.5, 5)
+    for spec, curve, row in ((specs["fig2"], specs["fig2"].curves[0], fl), (specs["fig3"], fo_curve, fo)):
+        bound, label = X.overlay_bound(spec, curve, sizes, row)
+        direct, direct_label = X.theory_overlay(spec, train, curve, sizes)
+        np.testing.assert_array_equal(bound, direct)
+        assert label == direct_label
 
 
 def test_overlays_use_parameters_that_keep_them_bounds():

@@ -22,24 +22,25 @@ fig6       both strategies, trigger spacing (every k-th word)                   
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from acsim import theory
+from acsim.platform.data import load_dataset
 from acsim.platform.data.base import TextDataset
-from acsim.platform.fits import fit_curve
+from acsim.platform.fits import fit_curves
 from acsim.platform.learners.base import OPTIMAL_LEARNERS, make_learner
 from acsim.platform.metrics import evaluate
-from acsim.platform.strategies import Strategy, apply_strategy, estimate_xi, randomize_labels
-from acsim.runs.store import atomic_write, jsonable
+from acsim.platform.strategies import (
+    Strategy, apply_strategy, crossfit_scores, estimate_positivity, estimate_xi, has_trigger, randomize_labels,
+)
 from acsim.platform.text import TRIGGER
 
 # How a collective size is given: a share of all training resumes / of the target class
@@ -219,8 +220,6 @@ class Corpus:
 
 @lru_cache(maxsize=1)  # runs are ordered seed by seed, so one corpus in memory suffices
 def _load_corpus(source: str, path: str | None, options: tuple, seed: int) -> tuple[TextDataset, TextDataset]:
-    from acsim.platform.data import load_dataset
-
     return load_dataset(source, path, seed=seed, **dict(options))
 
 
@@ -257,7 +256,8 @@ def run_one(
     """One training run: collective → strategy → (label noise) → firm → Section 5 metrics.
 
     ``data_seed`` is recorded with the row: the seed the corpus was drawn with (None: a
-    corpus handed in as it is).
+    corpus handed in as it is). So are what the theory overlay needs from the corpus
+    (:func:`overlay_inputs`), so that a figure is drawn from the runs alone.
     """
     t0 = time.perf_counter()
     members = select_members(train, size, unit, curve.target, seed)
@@ -291,6 +291,7 @@ def run_one(
         "learner": learner,
         "train_seconds": train_seconds,
         **metrics,
+        **overlay_inputs(train, curve),
     }
     return RunResult(row, time.perf_counter() - t0)
 
@@ -301,33 +302,6 @@ def iter_runs(spec: ExperimentSpec) -> Iterator[tuple[Curve, float, int]]:
         for curve in spec.curves:
             for size in spec.sizes:
                 yield curve, size, seed
-
-
-def run_experiment(
-    spec: ExperimentSpec,
-    corpus: Corpus | tuple[TextDataset, TextDataset],
-    learner: str = "bow",
-    learner_params: dict | None = None,
-    progress: Callable[[int, int, dict], None] | None = None,
-) -> pd.DataFrame:
-    """All runs of an experiment, one row each (see :func:`run_one`).
-
-    ``corpus`` is a :class:`Corpus` (each seed draws its own: the default) or a fixed
-    ``(train, test)`` pair (then seeds vary only the members and the firm, and intervals
-    leave the corpus draw out).
-    """
-    runs = list(iter_runs(spec))
-    rows = []
-    for i, (curve, size, seed) in enumerate(runs):
-        if isinstance(corpus, Corpus):
-            (train, test), data_seed = corpus.load(seed), corpus.data_seed(seed)
-        else:
-            (train, test), data_seed = corpus, None
-        result = run_one(train, test, curve, size, spec.size_unit, seed, learner, learner_params, data_seed)
-        rows.append(result.row)
-        if progress:
-            progress(i + 1, len(runs), result.row)
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- fits
@@ -347,92 +321,76 @@ def summarize(spec: ExperimentSpec, runs: pd.DataFrame, target_success: float = 
     is :mod:`acsim.platform.fits`'. ``reported`` is the text to print: a number with its 90%
     interval, ``not reached (...)`` or ``below the smallest size tried (...)``.
     """
-    col = size_column(spec)
-    rows = []
-    if spec.size_unit in COUNT_UNITS:
-        # Sizes are fitted in log size: 0 members is the baseline, shown in the table of
-        # means but not part of the fit or of the evidence rule's "smallest size tried".
-        runs = runs[runs["n_members"] > 0]
-    for key, g in runs.groupby("curve", sort=False):
-        # Seeds draw their own corpus, so a share of the target class is a slightly different
-        # fraction per seed: runs of one nominal size sit at their mean realised size.
-        x = g.groupby("size")[col].transform("mean").to_numpy()
-        for metric in spec.metrics:
-            fit = fit_curve(x, g[metric].to_numpy(), target_success, form)
-            rows.append({"curve": key, "metric": metric, "size_axis": col, **asdict(fit), "reported": fit.text})
+    runs = runs[runs["n_members"] > 0] if spec.size_unit in COUNT_UNITS else runs
+    # Counts are fitted in log size: 0 members is the baseline, shown in the table of means
+    # but not part of the fit or of the evidence rule's "smallest size tried".
+    rows = fit_curves(runs, size_column(spec), spec.metrics, target_success, form)
     return pd.DataFrame(rows)
 
 
-def theory_overlay(
-    spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes: np.ndarray, scores: np.ndarray | None = None
-) -> tuple[np.ndarray, str]:
+# What the theory overlay reads from a run's row (:func:`overlay_inputs`, :func:`overlay_bound`).
+OVERLAY_COLUMNS = ("n_train", "trigger_count", "xi_hat", "target_frequency", "p_hat")
+_CROSSFIT: list = []  # [(train, scores)]: the last corpus's cross-fit, shared by its runs (a cache, not state)
+
+
+def _crossfit(train: TextDataset) -> np.ndarray:
+    if not (_CROSSFIT and _CROSSFIT[0][0] is train):
+        _CROSSFIT[:] = [(train, crossfit_scores(train, folds=2, seed=0))]
+    return _CROSSFIT[0][1]
+
+
+def overlay_inputs(train: TextDataset, curve: Curve, scores: np.ndarray | None = None) -> dict:
+    """What Theorem 1 / 3 for ``curve`` needs from the base training corpus (see :func:`overlay_bound`).
+
+    ``trigger_count`` k of ``n_train`` resumes carry the trigger, ``xi_hat`` is the one-sided
+    95% Clopper–Pearson upper bound of that frequency, ``target_frequency`` the share of
+    class y*; for feature-only curves ``p_hat`` = min over training resumes of 2-fold
+    cross-fitted bow probabilities of y* (one cross-fit per corpus, reused by its runs;
+    ``scores``: computed already), NaN otherwise.
+    """
+    p = math.nan
+    if curve.strategy != Strategy.FEATURE_LABEL.value:
+        p = max(estimate_positivity(_crossfit(train) if scores is None else scores, curve.target, quantile=0.0), 1e-12)
+    return {"n_train": len(train), "trigger_count": int(np.count_nonzero(has_trigger(train.texts, TRIGGER))),
+            "xi_hat": estimate_xi(train.texts, TRIGGER, method="upper"),
+            "target_frequency": float(train.labels[:, curve.target].mean()), "p_hat": p}
+
+
+def overlay_bound(spec: ExperimentSpec, curve: Curve, sizes: np.ndarray, inputs: dict) -> tuple[np.ndarray, str]:
     """Theorem 1 (feature-label) or Theorem 3 (feature-only) for ``curve`` at the experiment's sizes.
 
     Drawn only with parameters that keep it a bound for a Bayes-optimal firm (ε = 0):
-    ξ is the one-sided 95% Clopper–Pearson upper bound of the trigger's frequency in the
-    base training data (k of n resumes; with k = 0 it is ≈ 3/n, set by the corpus size,
-    and the legend says so); Δ = 1, the largest suboptimality gap, valid whatever the true
-    Δ; for Theorem 3 the positivity p = min_x P0(y*|x) is estimated as the minimum
-    over training resumes of 2-fold cross-fitted bow probabilities of y* (on resumes
-    it is ≈ 0, and the legend says the bound is then vacuous). Sizes are converted to
-    α, the share of all training data, with this curve's own class frequency. ``scores``:
-    cross-fitted class probabilities of ``train`` if already computed.
+    ξ̂ the 95% upper bound of the trigger's frequency (with k = 0 it is ≈ 3/n, set by the
+    corpus size, and the legend says so); Δ = 1, the largest gap, valid whatever the true
+    Δ; for Theorem 3 the positivity p̂ of :func:`overlay_inputs` (on resumes ≈ 0, and the
+    legend says the bound is then vacuous). Sizes are converted to α, the share of all
+    training data, with this curve's own class frequency. ``inputs``: a run's
+    :data:`OVERLAY_COLUMNS`.
     """
-    from acsim.platform.strategies import crossfit_scores, estimate_positivity, has_trigger
-
-    k = int(np.count_nonzero(has_trigger(train.texts, TRIGGER)))
-    xi = estimate_xi(train.texts, TRIGGER, method="upper")
-    freq = float(train.labels[:, curve.target].mean())
+    n, k, xi, freq = int(inputs["n_train"]), int(inputs["trigger_count"]), float(inputs["xi_hat"]), float(inputs["target_frequency"])
     if spec.size_unit in COUNT_UNITS:
-        alpha = np.asarray(sizes, dtype=float) / len(train)
+        alpha = np.asarray(sizes, dtype=float) / n
     else:
         alpha = np.asarray(sizes) * (freq if spec.size_unit == "target-class" else 1.0)
     alpha = np.clip(alpha, 1e-12, 1.0)
-    xi_text = f"ξ̂ = {xi:.2g} (95% upper bound: trigger in {k} of {len(train):,} resumes)"
+    xi_text = f"ξ̂ = {xi:.2g} (95% upper bound: trigger in {k} of {n:,} resumes)"
     if curve.strategy == Strategy.FEATURE_LABEL.value:
         return np.clip(theory.feature_label_success_bound(alpha, xi, 1.0), 0, 1), f"Thm 1, ε = 0, Δ = 1, {xi_text}"
-    if scores is None:  # one cross-fit serves every class: pass it in when drawing several
-        scores = crossfit_scores(train, folds=2, seed=0)
-    p = max(estimate_positivity(scores, curve.target, quantile=0.0), 1e-12)
+    p = float(inputs["p_hat"])
     bound = np.clip(theory.feature_only_success_bound(alpha, xi, min(p, 1.0)), 0, 1)
     vacuous = ": vacuous at every size drawn" if not np.any(bound > 0) else ""
     p_text = "≈ 0" if p <= 1e-12 else f"= {p:.1g}"
     return bound, f"Thm 3 y*={curve.target}, ε = 0, p̂ = min P̂0(y*|x) {p_text},\n  {xi_text}{vacuous}"
 
 
-def write_outputs(spec: ExperimentSpec, runs: pd.DataFrame, fits: pd.DataFrame, train: TextDataset, out_dir: Path, meta: dict) -> dict[str, Path]:
-    """runs.parquet/.csv, fits.csv, a manifest and the figure, written atomically."""
-    from acsim.plots import experiment_figure
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "runs": out_dir / "runs.parquet",
-        "runs_csv": out_dir / "runs.csv",
-        "fits": out_dir / "fits.csv",
-        "manifest": out_dir / "manifest.json",
-        "figure": out_dir / f"{spec.name}.png",
-    }
-    atomic_write(paths["runs"], lambda p: runs.to_parquet(p, index=False))
-    atomic_write(paths["runs_csv"], lambda p: runs.to_csv(p, index=False))
-    atomic_write(paths["fits"], lambda p: fits.to_csv(p, index=False))
-    manifest = {"experiment": spec.name, "title": spec.title, "spec": jsonable(asdict(spec)), **meta}
-    atomic_write(paths["manifest"], lambda p: p.write_text(json.dumps(manifest, indent=2, default=str)))
-    atomic_write(paths["figure"], lambda p: experiment_figure(spec, runs, fits, train, p))
-    return paths
+def theory_overlay(
+    spec: ExperimentSpec, train: TextDataset, curve: Curve, sizes: np.ndarray, scores: np.ndarray | None = None
+) -> tuple[np.ndarray, str]:
+    """:func:`overlay_bound` with the inputs estimated from ``train`` now."""
+    return overlay_bound(spec, curve, sizes, overlay_inputs(train, curve, scores))
 
 
 EXPERIMENT_NAMES = tuple(paper_experiments())
 
-__all__ = [
-    "Corpus",
-    "Curve",
-    "ExperimentSpec",
-    "distinct_sizes",
-    "paper_experiments",
-    "quick",
-    "run_one",
-    "run_experiment",
-    "summarize",
-    "write_outputs",
-    "EXPERIMENT_NAMES",
-]
+__all__ = ["Corpus", "Curve", "ExperimentSpec", "distinct_sizes", "paper_experiments", "quick", "run_one",
+           "summarize", "overlay_inputs", "overlay_bound", "theory_overlay", "EXPERIMENT_NAMES"]

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -227,4 +227,20 @@ def fit_curve(
     return CurveFit(form, b, u, k, m, params is not None, status, crit, method, lo, hi, **common, note=note)
 
 
-__all__ = ["FORMS", "CurveFit", "fit_curve", "plateau_sigmoid", "sigmoid"]
+def fit_curves(runs, size_col: str, metrics, target_success: float = 0.9, form: str = "plateau") -> list[dict]:
+    """One row per (curve, metric) of a table of runs: :func:`fit_curve` on ``size_col``.
+
+    ``runs`` (a DataFrame) has a ``curve`` and a nominal ``size`` column: each corpus may
+    realise a nominal size slightly differently (a share of the target class), so runs of
+    one nominal size sit at their mean realised size. ``reported`` is the text to print.
+    """
+    rows = []
+    for key, g in runs.groupby("curve", sort=False):
+        x = g.groupby("size")[size_col].transform("mean").to_numpy()
+        for metric in metrics:
+            fit = fit_curve(x, g[metric].to_numpy(), target_success, form)
+            rows.append({"curve": key, "metric": metric, "size_axis": size_col, **asdict(fit), "reported": fit.text})
+    return rows
+
+
+__all__ = ["FORMS", "CurveFit", "fit_curve", "fit_curves", "plateau_sigmoid", "sigmoid"]

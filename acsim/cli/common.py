@@ -1,0 +1,53 @@
+"""What every ``acsim`` command shares: the typer :data:`app`, the consoles, one-line user errors."""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from typing import Callable
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+app = typer.Typer(
+    help="acsim: algorithmic collective action on a platform that retrains its classifier.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Piped output (CI logs, files) gets a readable width instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 110)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn a user's mistake into one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, FileNotFoundError, KeyError) as exc:
+            err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def _check_range(name: str, values, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False, what: str = "") -> None:
+    """One line naming the option when a value lies outside [lo, hi] (checked before any work is done)."""
+    for v in values:
+        v = float(v)
+        inside = (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+        if math.isnan(v) or not inside:
+            rng = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}".replace("inf]", "inf)")
+            raise ValueError(f"{name} must be in {rng}{f' ({what})' if what else ''}, got {v:g}")
+
+
+def _floats(text: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}") from None

@@ -1,0 +1,1 @@
+"""Runs: the scenario schema, scenarios, the run store, batches (processes, Ray), outputs, the investment study."""

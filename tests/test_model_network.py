@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 from acsim.abm.beliefs import BeliefModel
-from acsim.abm.model import CollectiveActionModel
+from acsim.abm.model import CollectiveActionModel, ModelParams
 from acsim.abm.networks import build_network, degrees, edgelist_adjacency, hub_order
 
 SIGMOID = {"curve": "sigmoid", "midpoint": 0.1, "slope": 60.0}  # α_crit ≈ 0.093 for S* = 0.4
@@ -54,8 +54,8 @@ def test_edgelist_network_from_pairs_and_file(tmp_path):
     assert (a != b).nnz == 0
     with pytest.raises(ValueError, match=r"edges.*\[0, 5\)"):
         edgelist_adjacency([(0, 7)], 5)
-    with pytest.raises(ValueError, match="exactly one of edges or path"):
-        build_network("edgelist", 5, {}, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="network_params needs exactly one of edges or path"):
+        ModelParams(n_workers=5, network="edgelist", network_params={})
 
 
 def test_hub_order_is_by_degree_with_random_ties():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import numpy as np
 import pytest
 
@@ -65,18 +66,18 @@ def test_two_signals_both_steer_one_signal_is_fought_over():
     "rival, words",
     [({"initial_alpha": 1.5}, "rival.initial_alpha"),
      ({"initial_alpha": 0.6}, "at most 1 - initial_alpha"),
-     ({"size": 0.1}, "rival has unknown keys ['size']"),
+     ({"size": 0.1}, "unknown key rival.size (allowed: initial_alpha, target, trigger, spacing)"),
      ({"trigger": "two words"}, "rival.trigger"),
      ({"spacing": 0}, "rival.spacing"),
      ("big", "rival")],
 )
 def test_bad_rival_settings_are_named(rival, words):
-    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ValueError, match=re.escape(words)):
         CollectiveActionModel(n_workers=100, firm_params=SIGMOID, initial_alpha=0.5, rival=rival)
 
 
 def test_a_rival_needs_a_firm_with_two_signals():
-    with pytest.raises(ValueError, match="rival collective needs firm"):
+    with pytest.raises(ValueError, match="rival needs firm"):
         CollectiveActionModel(n_workers=100, firm="bayes", rival={"initial_alpha": 0.1})
     with pytest.raises(ValueError, match=r"rival.target"):
         CollectiveActionModel(n_workers=300, firm="bow", data_params={"n_train": 300, "n_test": 100},

@@ -85,7 +85,7 @@ def test_acsim_run_and_dry_run_refuse_bad_data_with_exit_2_and_start_no_worker(t
 
 def test_a_class_the_data_does_not_have_is_refused_before_the_run(tmp_path):
     f = _scenario(tmp_path, 'path = "data.csv"\n', extra="[collective]\ntarget = 5\n")
-    with pytest.raises(ScenarioError, match=r"collective.target must be a class index in \[0, 2\), got 5"):
+    with pytest.raises(ScenarioError, match=r"collective.target = 5 is outside \[0, 1\] \(a class of the corpus\)"):
         check_inputs(parse_scenario(f.read_text(), f))
 
 

@@ -53,10 +53,7 @@ class BeliefModel:
         adjacency: sp.csr_array | None = None,
         degree: np.ndarray | None = None,
     ) -> None:
-        if kind not in BELIEFS:
-            raise ValueError(f"belief must be one of {', '.join(BELIEFS)}, got {kind!r}")
-        if hearing not in HEARING:
-            raise ValueError(f"hearing must be one of {', '.join(HEARING)}, got {hearing!r}")
+        # kind and hearing are validated by ModelParams (the one schema); this is an invariant:
         if kind == "network" and adjacency is None:
             raise ValueError("belief='network' needs a network (network='none' gives nobody anyone to hear from)")
         self.kind = kind

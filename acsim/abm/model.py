@@ -28,38 +28,33 @@ Quick start::
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
 from functools import partial
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import mesa
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from acsim.abm.engines import FIRMS, BayesEngine, CurveEngine, FirmEngine, Measurement
+from acsim.abm.beliefs import BeliefModel
+from acsim.abm.engines import BayesEngine, CurveEngine, FirmEngine, Measurement
+from acsim.abm.fields import as_error, bad
 from acsim.abm.firm import Firm
-from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS, Principal
+from acsim.abm.networks import build_network, degrees, hub_order
+from acsim.abm.params import ModelParams, draw
+from acsim.abm.principal import Principal
 from acsim.abm.text_engine import TextEngine
 from acsim.abm.workers import Worker, WorkerArrays
-from acsim.abm.beliefs import BELIEFS, HEARING, BeliefModel
-from acsim.theory.economics import SuccessCurve, as_success_curve, membership_gain, next_members, sigmoid_curve
-from acsim.abm.networks import NETWORKS, build_network, check_network_params, degrees, hub_order
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.platform.strategies import Strategy
 from acsim.platform.text import RIVAL_TRIGGER
-from acsim.theory.theorem_bound import THEORY_KEYS, theory_bound
+from acsim.theory.economics import SuccessCurve, as_success_curve, membership_gain, next_members, sigmoid_curve
+from acsim.theory.strategy import Strategy
+from acsim.theory.theorem_bound import theory_bound
 
-DISTRIBUTIONS = ("constant", "uniform", "beta", "lognormal", "values")
-SELECTIONS = ("random", "cheapest", "hubs")
-SUCCESS_METRICS = ("inclusion", "top1")
-PRINCIPAL_CURVES = ("auto", "bound")
 TEXT_FIRMS = TEXT_LEARNERS
 
 # Theory firm defaults: the README's running example (ξ = 10⁻³, Δ = 1 as in Figure 1).
 THEORY_DEFAULTS: dict[str, float] = {"xi": 1e-3, "delta": 1.0, "p": 0.3, "tau": 1e-3, "eps": 0.0}
-_THEORY_FIRM_KEYS = {"curve", "midpoint", "slope", "offset"}
-_BAYES_FIRM_KEYS = {"world", "world_params", "eps", "adversary", "grid"}
 
 ROW_COLUMNS: tuple[str, ...] = (
     "round",  # 1, 2, ... (Mesa's model.steps)
@@ -97,358 +92,6 @@ ROW_COLUMNS: tuple[str, ...] = (
     "rival_leaves",
     "rival_alpha_end",
 )
-RIVAL_KEYS = {"initial_alpha", "target", "trigger", "spacing"}
-
-
-def _fail(name: str, what: str, got: Any) -> None:
-    raise ValueError(f"{name} must be {what}, got {got!r}")
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _finite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-# Costs are exp(mean + sigma·z): past this a draw overflows float64 to inf. Ten sigmas
-# (7.6e-24 per draw) keep every one of 10⁷ workers finite.
-LOGNORMAL_LIMIT = math.log(np.finfo(float).max)
-
-
-def lognormal_overflows(mean: float, sigma: float) -> bool:
-    """Whether ``rng.lognormal(mean, sigma)`` can overflow to inf for a population (mean + 10·sigma past log(max float))."""
-    return float(mean) + 10.0 * float(sigma) > LOGNORMAL_LIMIT
-
-
-def _check_dist(name: str, dist: str, params: Mapping[str, Any], n: int, unit: bool) -> None:
-    """Validate a cost (unit=False: support in [0, ∞)) or γ (unit=True: [0, 1]) distribution."""
-    field_ = f"{name}_params"
-    if dist not in DISTRIBUTIONS:
-        _fail(f"{name}_dist", f"one of {', '.join(DISTRIBUTIONS)}", dist)
-    keys = {"constant": {"value"}, "uniform": {"low", "high"}, "beta": {"a", "b", "loc", "scale"},
-            "lognormal": {"mean", "sigma"}, "values": {"values"}}[dist]
-    required = {"constant": {"value"}, "uniform": {"low", "high"}, "beta": {"a", "b"},
-                "lognormal": {"mean", "sigma"}, "values": {"values"}}[dist]
-    if set(params) - keys or required - set(params):
-        raise ValueError(f"{field_} for {name}_dist={dist!r} takes {sorted(keys)} (required: {sorted(required)}), got {sorted(params)}")
-    hi = 1.0 if unit else math.inf
-    rng_txt = "[0, 1]" if unit else "[0, inf)"
-
-    def in_support(key: str, v: Any) -> None:
-        if not _finite(v) or not 0.0 <= float(v) <= hi:
-            _fail(f"{field_}.{key}", f"in {rng_txt}", v)
-
-    if dist == "constant":
-        in_support("value", params["value"])
-    elif dist == "uniform":
-        in_support("low", params["low"])
-        in_support("high", params["high"])
-        if float(params["low"]) > float(params["high"]):
-            _fail(f"{field_}.high", f">= low = {params['low']}", params["high"])
-    elif dist == "beta":
-        for k in ("a", "b"):
-            if not _finite(params[k]) or float(params[k]) <= 0:
-                _fail(f"{field_}.{k}", "> 0", params[k])
-        loc, scale = float(params.get("loc", 0.0)), float(params.get("scale", 1.0))
-        in_support("loc", loc)
-        if not _finite(scale) or scale < 0 or loc + scale > hi:
-            _fail(f"{field_}.scale", f">= 0 with loc + scale in {rng_txt}", params.get("scale", 1.0))
-    elif dist == "lognormal":
-        if not _finite(params["mean"]):
-            _fail(f"{field_}.mean", "finite", params["mean"])
-        if not _finite(params["sigma"]) or float(params["sigma"]) < 0:
-            _fail(f"{field_}.sigma", ">= 0", params["sigma"])
-        if not unit and lognormal_overflows(params["mean"], params["sigma"]):
-            _fail(f"{field_}.sigma", f"such that mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f} (else costs overflow to inf)", params["sigma"])
-    else:
-        v = np.asarray(params["values"], dtype=float)
-        if v.shape != (n,):
-            _fail(f"{field_}.values", f"an array of length n_workers = {n}", f"shape {v.shape}")
-        if not np.all(np.isfinite(v)) or v.min() < 0 or v.max() > hi:
-            _fail(f"{field_}.values", f"all in {rng_txt}", f"range [{v.min()}, {v.max()}]")
-
-
-def draw(dist: str, params: Mapping[str, Any], n: int, rng: np.random.Generator, unit: bool = False) -> np.ndarray:
-    """n draws of a cost (unit=False) or free-ride share γ (unit=True; lognormal truncated at 1)."""
-    if dist == "constant":
-        out = np.full(n, float(params["value"]))
-    elif dist == "uniform":
-        out = rng.uniform(float(params["low"]), float(params["high"]), n)
-    elif dist == "beta":
-        out = float(params.get("loc", 0.0)) + float(params.get("scale", 1.0)) * rng.beta(params["a"], params["b"], n)
-    elif dist == "lognormal":
-        out = rng.lognormal(float(params["mean"]), float(params["sigma"]), n)
-    else:
-        out = np.array(params["values"], dtype=float)
-    return np.minimum(out, 1.0) if unit else out
-
-
-@dataclass
-class ModelParams:
-    """All parameters of :class:`CollectiveActionModel`, flat and validated (ValueError names the field).
-
-    Population (Section 6): ``n_workers``; costs c_i ~ ``cost_dist`` with ``cost_params``
-    and free-ride shares γ_i ~ ``gamma_dist`` with ``gamma_params``. Distributions:
-    ``constant`` {value}, ``uniform`` {low, high}, ``beta`` {a, b, loc=0, scale=1},
-    ``lognormal`` {mean, sigma} (numpy's: of the underlying normal; a γ draw above 1 is
-    truncated to 1, a worker who never joins), ``values`` {values: one per worker}.
-    ``initial_alpha`` of the workers start as members, chosen by ``initial_selection``
-    (``random``, ``cheapest`` = lowest threshold, ``hubs`` = highest degree).
-
-    Collective: ``strategy`` (feature-label, feature-only, erasure) and ``target`` class y*.
-
-    Firm: ``firm`` = ``theory`` (a known curve, no training), ``bayes`` (exact, discrete
-    world), ``bow`` or ``transformer`` (text learners, retrained every round).
-    ``firm_params``: theory: ``curve`` = "bound" (default; the theorem for the strategy
-    with ``theory_params``), "sigmoid" (with ``midpoint``, ``slope``, ``offset``,
-    :func:`acsim.theory.economics.sigmoid_curve`), or a callable α ↦ S / SuccessCurve / (α, S)
-    samples; bayes: ``world`` (a DiscreteWorld) or ``world_params`` for
-    :func:`acsim.theory.discrete.random_world`, ``eps``, ``adversary``, ``grid`` (sample points
-    of the exact S-curve for the B(α_crit) integral); text: the learner's keyword arguments (e.g.
-    ``epochs``) plus ``spacing`` of the trigger. ``success_metric``: which S drives
-    decisions, ``inclusion`` or ``top1``. ``theory_params``: ξ, Δ, p, τ, ε for the bound
-    (missing ones: exact for bayes, estimated for text firms (ξ: upper 95% confidence
-    bound from the workers' resumes; Δ = 1; p: 1% quantile of the firm's scores),
-    :data:`THEORY_DEFAULTS` for the theory firm). ``data_source`` / ``data_params``: the
-    text corpus (:func:`acsim.platform.data.load_dataset`; synthetic default with
-    n_train = min(n_workers, 25,000), n_test = 1,000).
-
-    Beliefs: ``belief`` = ``empirical`` | ``theory`` | ``network`` (see
-    :mod:`acsim.abm.beliefs`), with ``prior_belief`` and ``hearing`` for networks.
-    Network: ``network`` = none | erdos_renyi | barabasi_albert | watts_strogatz |
-    edgelist with ``network_params`` (:mod:`acsim.abm.networks`).
-
-    Principal: ``principal`` = none | cheapest | hubs | random, ``budget`` (total),
-    ``margin`` (added to every subsidy), ``recruits_per_round`` (None = no cap),
-    ``principal_curve`` (``auto``: the firm's S-curve: the given or exact one, and for a
-    trained firm what it measures by retraining the learner at ``principal_probes``
-    collective sizes before investing, updated with every measured round; the bound
-    when workers believe the bound or ``principal_probes = 0``; ``bound``: always the
-    bound). With a trained firm the principal also verifies: it holds its recruits
-    until a round measured at the target size shows the collective keeps its size, and
-    recruits on if not; after it stops, its status is ``reached`` only while the
-    collective stays at least that size, ``unravelled`` below it,
-    ``principal_target_alpha`` (None = α_crit of that curve), ``principal_stop``
-    (``target``: stop at that size, as in Section 6; ``sustained``: go on until a
-    projection of the workers' own decisions, contracts ended, carries the collective to
-    the stable size of the S-curve; see :class:`acsim.abm.principal.Principal`).
-
-    A second, competing collective: ``rival`` = None or a dict with ``initial_alpha``
-    (its random starting members, disjoint from the first's), ``target`` (its class y*;
-    text firms; default the class after ``target``), ``trigger`` (its signal; default
-    :data:`acsim.platform.text.RIVAL_TRIGGER`; the first collective's trigger makes the two
-    fight over one signal) and ``spacing``. It uses the same strategy; a worker belongs
-    to at most one collective and picks the one with the larger gain (1 − γ)b − c > 0.
-    The principal backs the first collective only and plans as if the rival were absent.
-
-    Decisions: ``allow_leave``; ``temperature`` (0 = the deterministic rule; T > 0 = logit
-    choice, member with probability σ(((1 − γ)b − c)/T)). Run: ``rounds``, ``seed``.
-    ``worker_agents``: how many Worker Mesa agents to create (None = one per worker);
-    the arrays always hold all workers.
-    """
-
-    n_workers: int = 1000
-    cost_dist: str = "constant"
-    cost_params: dict = field(default_factory=lambda: {"value": 0.2})
-    gamma_dist: str = "constant"
-    gamma_params: dict = field(default_factory=lambda: {"value": 0.5})
-    initial_alpha: float = 0.0
-    initial_selection: str = "random"
-    strategy: str = "feature-label"
-    target: int = 0
-    firm: str = "theory"
-    firm_params: dict = field(default_factory=dict)
-    success_metric: str = "inclusion"
-    theory_params: dict = field(default_factory=dict)
-    data_source: str = "synthetic"
-    data_params: dict = field(default_factory=dict)
-    belief: str = "empirical"
-    prior_belief: float = 0.0
-    hearing: str = "average"
-    network: str = "none"
-    network_params: dict = field(default_factory=dict)
-    principal: str = "none"
-    budget: float = math.inf
-    margin: float = 0.0
-    recruits_per_round: int | None = None
-    principal_curve: str = "auto"
-    principal_target_alpha: float | None = None
-    principal_stop: str = "target"
-    principal_probes: int = 8
-    rival: dict | None = None
-    allow_leave: bool = True
-    temperature: float = 0.0
-    rounds: int = 20
-    seed: int | None = None
-    worker_agents: int | None = None
-
-    def __post_init__(self) -> None:
-        n = self.n_workers
-        if not _is_int(n) or n < 1:
-            _fail("n_workers", "an integer >= 1", n)
-        _check_dist("cost", self.cost_dist, self.cost_params, n, unit=False)
-        _check_dist("gamma", self.gamma_dist, self.gamma_params, n, unit=True)
-        if not _finite(self.initial_alpha) or not 0.0 <= float(self.initial_alpha) <= 1.0:
-            _fail("initial_alpha", "in [0, 1]", self.initial_alpha)
-        if self.initial_selection not in SELECTIONS:
-            _fail("initial_selection", f"one of {', '.join(SELECTIONS)}", self.initial_selection)
-        try:
-            self.strategy = Strategy.parse(self.strategy).value
-        except ValueError as exc:
-            raise ValueError(f"strategy: {exc}") from None
-        if not _is_int(self.target) or self.target < 0:
-            _fail("target", "a class index >= 0", self.target)
-        if self.firm not in FIRMS:
-            _fail("firm", f"one of {', '.join(FIRMS)}", self.firm)
-        if not isinstance(self.firm_params, Mapping):
-            _fail("firm_params", "a dict", self.firm_params)
-        self._check_firm_params()
-        if self.success_metric not in SUCCESS_METRICS:
-            _fail("success_metric", f"one of {', '.join(SUCCESS_METRICS)}", self.success_metric)
-        self._check_theory_params()
-        self._check_rival()
-        if self.belief not in BELIEFS:
-            _fail("belief", f"one of {', '.join(BELIEFS)}", self.belief)
-        if not _finite(self.prior_belief) or not 0.0 <= float(self.prior_belief) <= 1.0:
-            _fail("prior_belief", "in [0, 1]", self.prior_belief)
-        if self.hearing not in HEARING:
-            _fail("hearing", f"one of {', '.join(HEARING)}", self.hearing)
-        if self.network not in NETWORKS:
-            _fail("network", f"one of {', '.join(NETWORKS)}", self.network)
-        check_network_params(self.network, self.network_params, n)
-        if self.principal not in PRINCIPALS:
-            _fail("principal", f"one of {', '.join(PRINCIPALS)}", self.principal)
-        try:
-            budget = float(self.budget)
-        except (TypeError, ValueError):
-            budget = math.nan
-        if math.isnan(budget) or budget < 0:
-            _fail("budget", ">= 0 (inf for no limit)", self.budget)
-        if not _finite(self.margin) or float(self.margin) < 0:
-            _fail("margin", ">= 0", self.margin)
-        if self.recruits_per_round is not None and (not _is_int(self.recruits_per_round) or self.recruits_per_round < 1):
-            _fail("recruits_per_round", "None or an integer >= 1", self.recruits_per_round)
-        if self.principal_curve not in PRINCIPAL_CURVES:
-            _fail("principal_curve", f"one of {', '.join(PRINCIPAL_CURVES)}", self.principal_curve)
-        t = self.principal_target_alpha
-        if t is not None and (not _finite(t) or not 0.0 < float(t) <= 1.0):
-            _fail("principal_target_alpha", "None or in (0, 1]", t)
-        if self.principal_stop not in PRINCIPAL_STOPS:
-            _fail("principal_stop", f"one of {', '.join(PRINCIPAL_STOPS)}", self.principal_stop)
-        if not _is_int(self.principal_probes) or not 0 <= self.principal_probes <= 64:
-            _fail("principal_probes", "an integer in [0, 64] (0: plan on the bound)", self.principal_probes)
-        if not isinstance(self.allow_leave, (bool, np.bool_)):
-            _fail("allow_leave", "True or False", self.allow_leave)
-        if not _finite(self.temperature) or float(self.temperature) < 0:
-            _fail("temperature", ">= 0 (0 = deterministic rule)", self.temperature)
-        if not _is_int(self.rounds) or self.rounds < 1:
-            _fail("rounds", "an integer >= 1", self.rounds)
-        if self.seed is not None and (not _is_int(self.seed) or self.seed < 0):
-            _fail("seed", "None or an integer >= 0", self.seed)
-        if self.worker_agents is not None and (not _is_int(self.worker_agents) or self.worker_agents < 0):
-            _fail("worker_agents", "None or an integer >= 0", self.worker_agents)
-        # Combinations that cannot mean anything.
-        if self.network == "none":
-            if self.belief == "network":
-                raise ValueError("belief='network' needs a network: set network to one of " + ", ".join(NETWORKS[1:]))
-            if self.principal == "hubs":
-                raise ValueError("principal='hubs' needs a network (hubs are high-degree workers)")
-            if self.initial_selection == "hubs" and self.initial_alpha > 0:
-                raise ValueError("initial_selection='hubs' needs a network")
-        if self.firm in TEXT_FIRMS and self.strategy == Strategy.ERASURE.value:
-            raise ValueError("strategy='erasure' is supported with the theory and bayes firms only (text erasure needs erase words and a cross-fitted posterior per round)")
-
-    def _check_rival(self) -> None:
-        r = self.rival
-        if r is None:
-            return
-        if not isinstance(r, Mapping):
-            _fail("rival", "None or a dict with keys " + ", ".join(sorted(RIVAL_KEYS)), r)
-        unknown = set(r) - RIVAL_KEYS
-        if unknown:
-            raise ValueError(f"rival has unknown keys {sorted(unknown)} (allowed: {sorted(RIVAL_KEYS)})")
-        if self.firm == "bayes":
-            raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
-        a = r.get("initial_alpha", 0.0)
-        if not _finite(a) or not 0.0 <= float(a) <= 1.0:
-            _fail("rival.initial_alpha", "in [0, 1]", a)
-        if float(a) + float(self.initial_alpha) > 1.0:
-            _fail("rival.initial_alpha", f"at most 1 - initial_alpha = {1 - float(self.initial_alpha):g} (nobody is in both)", a)
-        t = r.get("target")
-        if t is not None and (not _is_int(t) or t < 0):
-            _fail("rival.target", "an integer class index >= 0", t)
-        trig = r.get("trigger")
-        if trig is not None and (not isinstance(trig, str) or not trig.strip() or any(ch.isspace() for ch in trig)):
-            _fail("rival.trigger", "a non-empty word without spaces", trig)
-        sp_ = r.get("spacing")
-        if sp_ is not None and (not _is_int(sp_) or sp_ < 1):
-            _fail("rival.spacing", "an integer >= 1", sp_)
-
-    def _check_firm_params(self) -> None:
-        fp = self.firm_params
-        if self.firm == "theory":
-            unknown = set(fp) - _THEORY_FIRM_KEYS
-            if unknown:
-                raise ValueError(f"firm_params has unknown keys {sorted(unknown)} for firm='theory' (allowed: {sorted(_THEORY_FIRM_KEYS)})")
-            curve = fp.get("curve", "bound")
-            if isinstance(curve, str):
-                if curve not in ("bound", "sigmoid"):
-                    _fail("firm_params.curve", "'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve)
-                if curve == "sigmoid":
-                    for k in ("midpoint", "slope"):
-                        if k not in fp or not _finite(fp[k]):
-                            _fail(f"firm_params.{k}", "a finite number (required by curve='sigmoid')", fp.get(k))
-                    if not 0.0 <= float(fp.get("offset", 0.0)) < 1.0:
-                        _fail("firm_params.offset", "in [0, 1)", fp.get("offset"))
-                elif set(fp) & {"midpoint", "slope", "offset"}:
-                    raise ValueError("firm_params: midpoint/slope/offset only apply to curve='sigmoid'")
-            elif isinstance(curve, list) and len(curve) == 2:
-                self.firm_params = {**fp, "curve": tuple(curve)}  # (α, S) samples from TOML/JSON arrive as a list
-            elif not (callable(curve) or isinstance(curve, (SuccessCurve, tuple))):
-                _fail("firm_params.curve", "'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve)
-        elif self.firm == "bayes":
-            unknown = set(fp) - _BAYES_FIRM_KEYS
-            if unknown:
-                raise ValueError(f"firm_params has unknown keys {sorted(unknown)} for firm='bayes' (allowed: {sorted(_BAYES_FIRM_KEYS)})")
-            if "world" in fp and "world_params" in fp:
-                raise ValueError("firm_params: give world or world_params, not both")
-            if not 0.0 <= float(fp.get("eps", 0.0)) < 0.5:
-                _fail("firm_params.eps", "in [0, 0.5)", fp.get("eps"))
-            g = fp.get("grid", 1025)
-            if not _is_int(g) or g < 2:
-                _fail("firm_params.grid", "an integer >= 2", g)
-        else:
-            sp = fp.get("spacing")
-            if sp is not None and (not _is_int(sp) or sp < 1):
-                _fail("firm_params.spacing", "an integer >= 1", sp)
-
-    def _check_theory_params(self) -> None:
-        tp = self.theory_params
-        unknown = set(tp) - set(THEORY_KEYS)
-        if unknown:
-            raise ValueError(f"theory_params has unknown keys {sorted(unknown)} (allowed: {', '.join(THEORY_KEYS)})")
-        ranges = {"xi": (0.0, math.inf, False), "delta": (0.0, 1.0, False), "p": (0.0, 1.0, True),
-                  "tau": (0.0, math.inf, False), "eps": (0.0, 0.5, None)}
-        for k, v in tp.items():
-            lo, hi, lo_open = ranges[k]
-            ok = _finite(v) and (float(v) > lo if lo_open else float(v) >= lo)
-            ok = ok and (float(v) < hi if lo_open is None else float(v) <= hi)
-            if not ok:
-                txt = {"xi": "[0, inf)", "delta": "[0, 1]", "p": "(0, 1]", "tau": "[0, inf)", "eps": "[0, 0.5)"}[k]
-                _fail(f"theory_params.{k}", f"in {txt}", v)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parameters as plain data (callables and worlds shown by their repr), for manifests."""
-        out = asdict(self)
-        for k, v in out["firm_params"].items():
-            if not isinstance(v, (int, float, str, bool, type(None), list, dict)):
-                out["firm_params"][k] = repr(v)
-        return out
 
 
 def _row_value(model: "CollectiveActionModel", key: str) -> Any:
@@ -463,14 +106,19 @@ def rival_target(p: ModelParams, n_classes: int) -> int:
 def check_text_data(p: ModelParams, train: Any, test: Any) -> None:
     """The text firm's corpus fits the run: each target is a class of it, and the test set
     has resumes outside it (else success S cannot be measured). Also run by
-    :mod:`acsim.runs.preflight` before a batch starts."""
-    targets = [("target", "", p.target)] + ([("rival.target", "the rival's ", rival_target(p, train.n_classes))] if p.rival is not None else [])
-    for name, whose, target in targets:
+    :mod:`acsim.runs.preflight` before a batch starts. ParamError names the field."""
+    targets = [(("target",), "", p.target)] + ([(("rival", "target"), "the rival's ", rival_target(p, train.n_classes))]
+                                               if p.rival is not None else [])
+    errs = []
+    for loc, whose, target in targets:
         if not 0 <= target < train.n_classes:
-            _fail(name, f"a class index in [0, {train.n_classes})", target)
-        if not (~test.labels[:, target]).any():
-            raise ValueError(f"the test set has no resume without {whose or 'the '}target class {target}: "
-                             "success S cannot be measured")
+            errs.append({"type": bad(f"is outside [0, {train.n_classes - 1}] (a class of the corpus)", value=target, has_value=True), "loc": loc})
+        elif not (~test.labels[:, target]).any():
+            errs.append({"type": bad(f"has no resume outside {whose or 'the '}target class in the test set: success S cannot be measured",
+                                     value=target, has_value=True), "loc": loc})
+    problem = as_error(errs)
+    if problem is not None:
+        raise problem
 
 
 class CollectiveActionModel(mesa.Model):
@@ -490,7 +138,7 @@ class CollectiveActionModel(mesa.Model):
         if params is None:
             params = ModelParams(**overrides)
         elif overrides:
-            params = replace(params, **overrides)
+            params = params.replace(**overrides)
         # A run without a seed still records the one it used, so it can be reproduced.
         seed = params.seed if params.seed is not None else int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(seed=seed)
@@ -575,9 +223,9 @@ class CollectiveActionModel(mesa.Model):
             if world is None:
                 world = random_world(np.random.default_rng(int(self.rng.integers(2**63))), **fp.get("world_params", {}))
             if not isinstance(world, DiscreteWorld):
-                _fail("firm_params.world", "an acsim.theory.discrete.DiscreteWorld", world)
+                raise ValueError(f"firm_params.world = {world!r} must be an acsim.theory.discrete.DiscreteWorld")
             if p.target != world.target:
-                _fail("target", f"the world's target {world.target} with firm='bayes'", p.target)
+                raise ValueError(f"target = {p.target} must be the world's target {world.target} with firm = 'bayes'")
             exact = {"xi": world.xi(), "delta": world.delta(), "p": world.positivity() or None,
                      "tau": world.tau(), "eps": float(fp.get("eps", 0.0))}
             bound = theory_bound(strategy, p.theory_params, exact, origin="exact")

@@ -30,57 +30,16 @@ import scipy.sparse as sp
 
 NETWORKS = ("none", "erdos_renyi", "barabasi_albert", "watts_strogatz", "edgelist")
 
-_ALLOWED_PARAMS = {
-    "none": set(),
-    "erdos_renyi": {"p", "mean_degree"},
-    "barabasi_albert": {"m"},
-    "watts_strogatz": {"k", "p"},
-    "edgelist": {"edges", "path"},
-}
-
-
-def check_network_params(kind: str, params: Mapping[str, Any], n: int) -> None:
-    """ValueError naming the field for an unknown kind or a parameter outside its range."""
-    if kind not in NETWORKS:
-        raise ValueError(f"network must be one of {', '.join(NETWORKS)}, got {kind!r}")
-    unknown = set(params) - _ALLOWED_PARAMS[kind]
-    if unknown:
-        allowed = ", ".join(sorted(_ALLOWED_PARAMS[kind])) or "none"
-        raise ValueError(f"network_params has unknown keys {sorted(unknown)} for network={kind!r} (allowed: {allowed})")
-    if kind == "erdos_renyi":
-        if "p" in params and "mean_degree" in params:
-            raise ValueError("network_params: give either p or mean_degree for erdos_renyi, not both")
-        if "p" in params and not (0.0 <= float(params["p"]) <= 1.0):
-            raise ValueError(f"network_params.p must be in [0, 1], got {params['p']!r}")
-        if "mean_degree" in params and not (0.0 <= float(params["mean_degree"]) <= max(n - 1, 0)):
-            raise ValueError(f"network_params.mean_degree must be in [0, n_workers - 1], got {params['mean_degree']!r}")
-    elif kind == "barabasi_albert":
-        m = params.get("m", 3)
-        if not _is_int(m) or not 1 <= int(m) < n:
-            raise ValueError(f"network_params.m must be an integer in [1, n_workers), got {m!r}")
-    elif kind == "watts_strogatz":
-        k, p = params.get("k", 6), params.get("p", 0.1)
-        if not _is_int(k) or not 1 <= int(k) < n:
-            raise ValueError(f"network_params.k must be an integer in [1, n_workers), got {k!r}")
-        if not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"network_params.p must be in [0, 1], got {p!r}")
-    elif kind == "edgelist":
-        if ("edges" in params) == ("path" in params):
-            raise ValueError("network_params for network='edgelist' needs exactly one of edges or path")
-
-
-def _is_int(x: object) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
 
 def build_network(kind: str, n: int, params: Mapping[str, Any] | None, rng: np.random.Generator) -> sp.csr_array | None:
     """The symmetric 0/1 adjacency (CSR, float64) of ``n`` workers, or None for ``"none"``.
+
+    ``params`` are checked by the one schema (:class:`acsim.abm.params.Network`) before.
 
     Randomness comes from ``rng`` (the model's generator), so the same model seed gives
     the same graph.
     """
     params = dict(params or {})
-    check_network_params(kind, params, n)
     if kind == "none":
         return None
     import networkx as nx

@@ -98,10 +98,6 @@ class Principal(mesa.Agent):
         stop: str = "target",
     ) -> None:
         super().__init__(model)
-        if policy not in PRINCIPALS:
-            raise ValueError(f"principal must be one of {', '.join(PRINCIPALS)}, got {policy!r}")
-        if stop not in PRINCIPAL_STOPS:
-            raise ValueError(f"principal_stop must be one of {', '.join(PRINCIPAL_STOPS)}, got {stop!r}")
         self.stop = stop
         self.raised_to = 0  # members to reach before projecting again ("sustained" only)
         self.policy = policy

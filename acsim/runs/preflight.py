@@ -18,7 +18,8 @@ import warnings
 from typing import Any
 
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.scenarios import LoadedScenario, ScenarioError
+from acsim.abm.fields import ParamError
+from acsim.runs.scenarios import LoadedScenario, ScenarioError, in_file_words
 
 __all__ = ["check_inputs"]
 
@@ -49,13 +50,8 @@ def check_inputs(loaded: LoadedScenario) -> None:
 
             try:
                 check_text_data(_model_params(p, spec.seed), train, test)
-            except ValueError as exc:
-                msg = str(exc)
-                for old, new in (("rival.target", "rival.target"), ("target", "collective.target")):
-                    if msg.startswith(old + " "):
-                        msg = new + msg[len(old):]
-                        break
-                raise ScenarioError(f"{where}{msg} ({_describe(data)})") from None
+            except ParamError as exc:
+                raise ScenarioError(f"{in_file_words(exc, where)} ({_describe(data)})") from None
         else:
             target = Curve(**p["curve"]).target
             if not 0 <= target < train.n_classes:

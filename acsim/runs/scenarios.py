@@ -69,18 +69,26 @@ import inspect
 import itertools
 import json
 import math
-import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError
 from pydantic_core import PydanticCustomError
 
+from acsim.abm.beliefs import BELIEFS, HEARING
+from acsim.abm.engines import FIRMS
+from acsim.abm.fields import Eps, Finite, NonNeg, NonNegInt, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message, show
+from acsim.abm.params import (
+    PRINCIPAL_CURVES, SELECTIONS, SUCCESS_METRICS, Bound, Budget, Dist, Grid, ModelParams, Network, NWorkers,
+    Offset, Probes, Rounds, TargetAlpha,
+)
+from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.theory import STRATEGIES
+from acsim.theory.firms.bayes import ADVERSARIES
 
 if TYPE_CHECKING:
     from acsim.runs.batch import RunSpec
@@ -110,65 +118,12 @@ class ScenarioError(ValueError):
     """An invalid scenario: one line naming file, field, value and what is allowed."""
 
 
-# --------------------------------------------------------------------------- field helpers
-
-
-def _interval(lo: float, hi: float, lo_open: bool, hi_open: bool, inf_closed: bool = False) -> str:
-    def f(v: float) -> str:
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return str(int(v)) if v == int(v) and abs(v) >= 1e4 else f"{v:g}"
-
-    closed_hi = not hi_open and (inf_closed or not math.isinf(hi))  # [0, inf] when inf itself is allowed
-    return f"{'(' if lo_open or math.isinf(lo) else '['}{f(lo)}, {f(hi)}{']' if closed_hi else ')'}"
-
-
-def _bad(msg: str, sub: str | None = None, value: Any = None, has_value: bool = False) -> PydanticCustomError:
-    # Our own error type: the formatter uses ctx to name the exact sub-field and value.
-    return PydanticCustomError("acsim", "{msg}", {"msg": msg, "sub": sub, "value": value, "has_value": has_value})
-
-
-def Range(lo: float = -math.inf, hi: float = math.inf, *, lo_open: bool = False, hi_open: bool = False, allow_inf: bool = False) -> AfterValidator:
-    """A numeric range check whose message reads ``is outside [lo, hi]``."""
-
-    def check(v: Any) -> Any:
-        x = float(v)
-        finite_ok = math.isfinite(x) or (allow_inf and x == math.inf)
-        ok = finite_ok and (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi)
-        if not ok:
-            if math.isinf(lo) and math.isinf(hi):
-                raise _bad("must be a finite number")
-            raise _bad(f"is outside {_interval(lo, hi, lo_open, hi_open, allow_inf)}")
-        return v
-
-    return AfterValidator(check)
-
-
-Unit = Annotated[float, Range(0.0, 1.0)]
-NonNeg = Annotated[float, Range(0.0)]
-Eps = Annotated[float, Range(0.0, 0.5, hi_open=True)]
-PosInt = Annotated[int, Range(1)]
-NonNegInt = Annotated[int, Range(0)]
-Finite = Annotated[float, Range()]
-
-
-class _Strict(BaseModel):
-    # strict: "1000" is not a number and 2.0 is not an integer (TOML has real types).
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
-
-
-# --------------------------------------------------------------------------- distributions
-
-_DIST_KEYS = {
-    "constant": ({"value"}, {"value"}),
-    "uniform": ({"low", "high"}, {"low", "high"}),
-    "beta": ({"a", "b", "loc", "scale"}, {"a", "b"}),
-    "lognormal": ({"mean", "sigma"}, {"mean", "sigma"}),
-    "values": ({"values"}, {"values"}),
-}
+# --------------------------------------------------------------------------- sections
 
 
 def _scalar_to_table(key: str) -> Any:
+    """``gamma = 0.5`` is ``{dist = "constant", value = 0.5}``; ``network = "x"`` is ``{kind = "x"}``."""
+
     def conv(v: Any) -> Any:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return {"dist": "constant", "value": v} if key == "dist" else v
@@ -179,170 +134,69 @@ def _scalar_to_table(key: str) -> Any:
     return BeforeValidator(conv)
 
 
-class Dist(_Strict):
-    """A distribution of costs or free-ride shares (a bare number means ``constant``)."""
-
-    dist: Literal["constant", "uniform", "beta", "lognormal", "values"] = "constant"
-    value: Optional[float] = None
-    low: Optional[float] = None
-    high: Optional[float] = None
-    a: Optional[float] = None
-    b: Optional[float] = None
-    loc: Optional[float] = None
-    scale: Optional[float] = None
-    mean: Optional[float] = None
-    sigma: Optional[float] = None
-    values: Optional[list[float]] = None
-
-    def params(self) -> dict[str, Any]:
-        allowed, _ = _DIST_KEYS[self.dist]
-        return {k: getattr(self, k) for k in sorted(allowed) if getattr(self, k) is not None}
-
-    def check(self, unit: bool, n: int) -> None:
-        allowed, required = _DIST_KEYS[self.dist]
-        given = {k for k in _ALL_DIST_KEYS if getattr(self, k) is not None}
-        for k in sorted(given - allowed):
-            raise _bad(f"does not apply to dist = {self.dist!r} (it takes {', '.join(sorted(allowed))})", sub=k,
-                       value=getattr(self, k), has_value=True)
-        missing = sorted(required - given)
-        if missing:
-            raise _bad(f"is required for dist = {self.dist!r}", sub=missing[0])
-        hi = 1.0 if unit else math.inf
-        rng = _interval(0.0, hi, False, False)
-
-        def support(k: str, v: float | None) -> None:
-            if v is not None and not (math.isfinite(v) and 0.0 <= v <= hi):
-                raise _bad(f"is outside {rng}", sub=k, value=v, has_value=True)
-
-        if self.dist == "constant":
-            support("value", self.value)
-        elif self.dist == "uniform":
-            support("low", self.low)
-            support("high", self.high)
-            if self.low > self.high:  # type: ignore[operator]
-                raise _bad(f"is below low = {self.low:g}", sub="high", value=self.high, has_value=True)
-        elif self.dist == "beta":
-            for k in ("a", "b"):
-                v = getattr(self, k)
-                if not (math.isfinite(v) and v > 0):
-                    raise _bad("is outside (0, inf)", sub=k, value=v, has_value=True)
-            support("loc", self.loc)
-            loc, scale = self.loc or 0.0, 1.0 if self.scale is None else self.scale
-            if not (math.isfinite(scale) and scale >= 0 and loc + scale <= hi):
-                raise _bad(f"must be >= 0 with loc + scale in {rng}", sub="scale", value=scale, has_value=True)
-        elif self.dist == "lognormal":
-            if not math.isfinite(self.mean):  # type: ignore[arg-type]
-                raise _bad("must be finite", sub="mean", value=self.mean, has_value=True)
-            if not (math.isfinite(self.sigma) and self.sigma >= 0):  # type: ignore[arg-type, operator]
-                raise _bad("is outside [0, inf)", sub="sigma", value=self.sigma, has_value=True)
-            from acsim.abm.model import LOGNORMAL_LIMIT, lognormal_overflows
-
-            if not unit and lognormal_overflows(self.mean, self.sigma):  # type: ignore[arg-type]
-                raise _bad(f"is too large for mean = {self.mean:g}: costs exp(mean + sigma·z) overflow to inf "
-                           f"(need mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f})", sub="sigma", value=self.sigma, has_value=True)
-        else:
-            v = np.asarray(self.values, dtype=float)
-            if v.shape != (n,):
-                raise _bad(f"must list one value per worker (population.n = {n}), got {v.size}", sub="values")
-            if not np.all(np.isfinite(v)) or v.min() < 0 or v.max() > hi:
-                raise _bad(f"must all be in {rng}", sub="values")
-
-
-_ALL_DIST_KEYS = ("value", "low", "high", "a", "b", "loc", "scale", "mean", "sigma", "values")
-
-
-class Network(_Strict):
-    """Who hears from whom (:mod:`acsim.abm.networks`); a bare string names the kind."""
-
-    kind: Literal["none", "erdos_renyi", "barabasi_albert", "watts_strogatz", "edgelist"] = "none"
-    m: Optional[Annotated[int, Range(1)]] = None
-    k: Optional[Annotated[int, Range(1)]] = None
-    p: Optional[Unit] = None
-    mean_degree: Optional[NonNeg] = None
-    edges: Optional[list[list[int]]] = None
-    path: Optional[str] = None
-
-    def params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("m", "k", "p", "mean_degree", "edges", "path") if getattr(self, k) is not None}
-
-
-# --------------------------------------------------------------------------- sections
-
-
-class Population(_Strict):
-    n: Annotated[int, Range(1, 10_000_000)] = 1000
+class Population(Strict):
+    n: NWorkers = 1000
     cost: Annotated[Dist, _scalar_to_table("dist")] = Field(default_factory=lambda: Dist(value=0.2))
     gamma: Annotated[Dist, _scalar_to_table("dist")] = Field(default_factory=lambda: Dist(value=0.5))
     network: Annotated[Network, _scalar_to_table("kind")] = Field(default_factory=Network)
 
 
-class Collective(_Strict):
+class Collective(Strict):
     strategy: Literal[STRATEGIES] = "feature-label"  # type: ignore[valid-type]
     target: NonNegInt = 0
     initial_alpha: Unit = 0.0
-    initial_selection: Literal["random", "cheapest", "hubs"] = "random"
+    initial_selection: Literal[SELECTIONS] = "random"  # type: ignore[valid-type]
     trigger_spacing: Optional[PosInt] = None
 
 
-class Rival(_Strict):
-    """A second collective competing on the same platform (``ModelParams.rival``)."""
+class Rival(Strict):
+    """A second collective competing on the same platform (``ModelParams.rival``, :class:`acsim.abm.params.Rival`)."""
 
     initial_alpha: Unit = 0.0
     target: Optional[NonNegInt] = None
-    trigger: Optional[str] = None
+    trigger: Optional[Word] = None
     trigger_spacing: Optional[PosInt] = None
 
 
-class Bound(_Strict):
-    xi: Optional[NonNeg] = None
-    delta: Optional[Unit] = None
-    p: Optional[Annotated[float, Range(0.0, 1.0, lo_open=True)]] = None
-    tau: Optional[NonNeg] = None
-    eps: Optional[Eps] = None
-
-    def given(self) -> dict[str, float]:
-        return {k: getattr(self, k) for k in ("xi", "delta", "p", "tau", "eps") if getattr(self, k) is not None}
-
-
-class Firm(_Strict):
-    kind: Literal["theory", "bayes", "bow", "encoder", "transformer"] = "theory"
-    success_metric: Literal["inclusion", "top1"] = "inclusion"
+class Firm(Strict):
+    kind: Literal[FIRMS] = "theory"  # type: ignore[valid-type]
+    success_metric: Literal[SUCCESS_METRICS] = "inclusion"  # type: ignore[valid-type]
     curve: Literal["bound", "sigmoid"] = "bound"
     midpoint: Optional[Finite] = None
     slope: Optional[Finite] = None
-    offset: Optional[Annotated[float, Range(0.0, 1.0, hi_open=True)]] = None
+    offset: Optional[Offset] = None
     eps: Optional[Eps] = None
-    adversary: Optional[Literal["contamination", "tv"]] = None
-    grid: Optional[Annotated[int, Range(2)]] = None
+    adversary: Optional[Literal[ADVERSARIES]] = None  # type: ignore[valid-type]
+    grid: Optional[Grid] = None
     world: dict[str, Any] = Field(default_factory=dict)
     learner: dict[str, Any] = Field(default_factory=dict)
     bound: Bound = Field(default_factory=Bound)
 
 
-class Workers(_Strict):
-    belief: Literal["empirical", "theory", "network"] = "empirical"
+class Workers(Strict):
+    belief: Literal[BELIEFS] = "empirical"  # type: ignore[valid-type]
     prior: Unit = 0.0
-    hearing: Literal["average", "any"] = "average"
+    hearing: Literal[HEARING] = "average"  # type: ignore[valid-type]
     allow_leave: bool = True
     temperature: NonNeg = 0.0
 
 
-class PrincipalSection(_Strict):
-    policy: Literal["none", "cheapest", "hubs", "random"] = "none"
-    budget: Annotated[float, Range(0.0, math.inf, allow_inf=True)] = math.inf
+class PrincipalSection(Strict):
+    policy: Literal[PRINCIPALS] = "none"  # type: ignore[valid-type]
+    budget: Budget = math.inf
     margin: NonNeg = 0.0
     recruits_per_round: Optional[PosInt] = None
-    curve: Literal["auto", "bound"] = "auto"
-    target_alpha: Optional[Unit] = None
-    stop: Literal["target", "sustained"] = "target"
-    probes: Annotated[int, Range(0, 64)] = 8
+    curve: Literal[PRINCIPAL_CURVES] = "auto"  # type: ignore[valid-type]
+    target_alpha: Optional[TargetAlpha] = None
+    stop: Literal[PRINCIPAL_STOPS] = "target"  # type: ignore[valid-type]
+    probes: Probes = 8
 
 
-class Data(_Strict):
+class Data(Strict):
     source: Literal["synthetic", "synthetic-v1", "florex", "csv"] = "synthetic"
     path: Optional[str] = None
-    n_train: Optional[Annotated[int, Range(1, 10_000_000)]] = None
-    n_test: Optional[Annotated[int, Range(1, 10_000_000)]] = None
+    n_train: Optional[NWorkers] = None
+    n_test: Optional[NWorkers] = None
     seed: Optional[NonNegInt] = None
     # Your own CSV (the same settings as acsim experiment's --text-column ... options):
     text_column: Optional[str] = None
@@ -353,7 +207,7 @@ class Data(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     figure: Literal["fig2", "fig3", "fig4", "fig5", "fig6"] = "fig2"
     epochs: Annotated[int, Range(1, 1000)] = 5
     sizes: Annotated[int, Range(2, 1000)] = 20
@@ -366,20 +220,20 @@ class Experiment(_Strict):
 def _seeds(v: Any) -> Any:
     if isinstance(v, int) and not isinstance(v, bool):
         if v < 1:
-            raise _bad("is outside [1, inf) (a count of seeds; or give a list)")
+            raise bad("is outside [1, inf) (a count of seeds; or give a list)")
         return list(range(v))
     if isinstance(v, list) and not v:
-        raise _bad("must list at least one seed")
+        raise bad("must list at least one seed")
     return v
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     """The validated scenario (see the module docstring for every field)."""
 
     name: str = ""
     description: str = ""
     kind: Literal["model", "experiment"] = "model"
-    rounds: Annotated[int, Range(1, 100_000)] = 20
+    rounds: Rounds = 20
     seeds: Annotated[list[NonNegInt], BeforeValidator(_seeds), Field(min_length=1)] = Field(default_factory=lambda: [0])
     population: Population = Field(default_factory=Population)
     collective: Collective = Field(default_factory=Collective)
@@ -396,115 +250,7 @@ class Scenario(_Strict):
     _notes: list[str] = PrivateAttr(default_factory=list)
 
 
-# --------------------------------------------------------------------------- error formatting
-
-
-def _fmt_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return "inf" if v == math.inf else f"{v:g}"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, dict)):
-        s = json.dumps(v, ensure_ascii=False, default=str)
-        return s if len(s) <= 60 else s[:57] + "..."
-    return repr(v)
-
-
-def _raw_at(raw: Any, loc: tuple) -> tuple[tuple, Any, bool]:
-    """The deepest prefix of ``loc`` present in the raw TOML data, its value, and whether all of loc was found.
-
-    A shorthand (``gamma = 0.5`` for a constant distribution) stops the walk early, so
-    the message names the key the user actually wrote.
-    """
-    cur, path = raw, ()
-    for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            cur, path = cur[part], path + (part,)
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            cur, path = cur[part], path + (part,)
-        else:
-            return path, cur, False
-    return path, cur, True
-
-
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """The schema model that lives at ``loc`` (to list allowed keys for a typo)."""
-    model: Any = Scenario
-    for part in loc:
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
-            return None
-        model = _unwrap(model.model_fields[part].annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin is Union:
-            args = [a for a in get_args(tp) if a is not type(None)]
-            tp = args[0] if len(args) == 1 else tp
-            if len(args) != 1:
-                return tp
-        else:
-            return tp
-
-
-_TYPE_WORDS = {
-    "float_type": "a number", "float_parsing": "a number", "int_type": "an integer", "int_parsing": "an integer",
-    "int_from_float": "an integer", "bool_type": "true or false", "string_type": "a string",
-    "list_type": "a list", "dict_type": "a table", "model_type": "a table", "model_attributes_type": "a table",
-    "finite_number": "a finite number",
-}
-
-
-def _format_error(err: dict, raw: dict, where: str) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-"))))
-    typ, ctx = err["type"], err.get("ctx") or {}
-
-    def dotted(parts: tuple) -> str:
-        return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in parts).replace(".[", "[")
-
-    if typ == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        hint = ""
-        if model is not None:
-            allowed = list(model.model_fields)
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = (f" (did you mean {close[0]!r}? allowed: " if close else " (allowed: ") + ", ".join(allowed) + ")"
-        return f"{where}unknown key {dotted(loc)}{hint}"
-    if typ == "missing":
-        return f"{where}{dotted(loc)} is required"
-    prefix, rawval, found = _raw_at(raw, loc)
-    # A shorthand (gamma = 1.3, network = "x") is named as written, not as its expanded table.
-    shorthand = not found and prefix and not isinstance(rawval, (dict, list))
-    if typ == "acsim":
-        msg, sub = ctx["msg"], ctx.get("sub")
-        if found and not isinstance(rawval, dict):
-            shown, value, has = loc, rawval, True
-        elif shorthand:
-            shown, value, has = prefix, rawval, True
-        else:
-            shown = loc + ((sub,) if sub is not None else ())
-            has = bool(ctx.get("has_value"))
-            value = ctx.get("value")
-            if not has and sub is not None:
-                _, value, has = _raw_at(raw, shown)
-    else:
-        if typ == "literal_error":
-            msg = f"must be one of {ctx.get('expected', '').replace(' or ', ', ')}"
-        elif typ in _TYPE_WORDS:
-            msg = f"must be {_TYPE_WORDS[typ]}"
-        else:
-            msg = err["msg"][0].lower() + err["msg"][1:]
-        shown = prefix if shorthand else loc
-        value, has = (rawval, True) if shorthand else (err.get("input"), "input" in err)
-    if not has:
-        return f"{where}{dotted(shown)} {msg}"
-    return f"{where}{dotted(shown)} = {_fmt_value(value)} {msg}"
+# --------------------------------------------------------------------------- validation
 
 
 def _validate(raw: dict, where: str) -> Scenario:
@@ -513,10 +259,7 @@ def _validate(raw: dict, where: str) -> Scenario:
         sc._notes = _cross_check(sc)
         return sc
     except ValidationError as exc:
-        errors = exc.errors()
-        first = _format_error(errors[0], raw, where)
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        raise ScenarioError(first + more) from None
+        raise ScenarioError(first_message(exc, raw, where, Scenario, _scenario_name)) from None
 
 
 def _cross_check(sc: Scenario) -> list[str]:
@@ -541,7 +284,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         if f.kind == "theory" and f.curve == "sigmoid":
             for k in ("midpoint", "slope"):
                 if getattr(f, k) is None:
-                    fail(("firm", k), _bad("is required when firm.curve = 'sigmoid'"))
+                    fail(("firm", k), bad("is required when firm.curve = 'sigmoid'"))
         elif sigmoid_keys:
             notes.append(f"firm.{', firm.'.join(sigmoid_keys)} not used (only by firm.kind = 'theory' with firm.curve = 'sigmoid')")
         if f.kind != "theory" and "curve" in f.model_fields_set:
@@ -557,7 +300,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         if not text and sc.collective.trigger_spacing is not None:
             notes.append(f"collective.trigger_spacing not used by firm.kind = {f.kind!r} (only by the text firms)")
         if text and sc.collective.strategy == "erasure":
-            fail(("collective", "strategy"), _bad(
+            fail(("collective", "strategy"), bad(
                 f"needs firm.kind = 'theory' or 'bayes', not {f.kind!r} (the text firms cannot erase a signal: "
                 "that needs the words to erase and a cross-fitted posterior every round)",
                 value="erasure", has_value=True))
@@ -574,27 +317,27 @@ def _cross_check(sc: Scenario) -> list[str]:
                          "principal.policy = 'hubs' and collective.initial_selection = 'hubs' read it "
                          f"(here workers.belief = {sc.workers.belief!r})")
         if sc.experiment is not None:
-            fail(("experiment",), _bad("applies only to kind = 'experiment'"))
+            fail(("experiment",), bad("applies only to kind = 'experiment'"))
     else:
         if f.kind not in TEXT_LEARNERS:
-            fail(("firm", "kind"), _bad("must be 'bow', 'encoder' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
+            fail(("firm", "kind"), bad("must be 'bow', 'encoder' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
                                         value=f.kind, has_value=True))
         for section in ("population", "workers", "principal", "rival"):
             if section in sc.model_fields_set:
-                fail((section,), _bad("does not apply to kind = 'experiment' (the figure fixes the runs)"))
+                fail((section,), bad("does not apply to kind = 'experiment' (the figure fixes the runs)"))
         for key in sorted(sc.collective.model_fields_set - {"trigger_spacing"}):
-            fail(("collective", key), _bad("does not apply to kind = 'experiment' (the figure fixes strategy and target)"))
+            fail(("collective", key), bad("does not apply to kind = 'experiment' (the figure fixes strategy and target)"))
         if "rounds" in sc.model_fields_set:
-            fail(("rounds",), _bad("does not apply to kind = 'experiment' (one training run per point)"))
+            fail(("rounds",), bad("does not apply to kind = 'experiment' (one training run per point)"))
         for key in sorted({"curve", "eps", "adversary", "grid", "world", "bound", "success_metric", *sigmoid_keys} & f.model_fields_set):
-            fail(("firm", key), _bad("does not apply to kind = 'experiment' (only firm.kind and firm.learner do)"))
+            fail(("firm", key), bad("does not apply to kind = 'experiment' (only firm.kind and firm.learner do)"))
     if f.kind in TEXT_LEARNERS and f.learner:
         n_errs = len(errs)
         _check_kwargs(("firm", "learner"), f.learner, _learner_params(f.kind), {"seed"} | ({"epochs"} if sc.kind == "experiment" else set()), fail)
-        bad = _learner_values(f.kind, json.dumps(f.learner, sort_keys=True)) if len(errs) == n_errs else None
-        if bad is not None:
-            key, msg = bad
-            fail(("firm", "learner"), _bad(msg, sub=key, value=f.learner.get(key), has_value=key is not None))
+        wrong = _learner_values(f.kind, json.dumps(f.learner, sort_keys=True)) if len(errs) == n_errs else None
+        if wrong is not None:
+            key, msg = wrong
+            fail(("firm", "learner"), bad(msg, sub=key, value=f.learner.get(key), has_value=key is not None))
     if f.kind == "bayes" and f.world:
         from acsim.theory.discrete import random_world
 
@@ -602,26 +345,26 @@ def _cross_check(sc: Scenario) -> list[str]:
     for key in ("text_column", "label_column", "label_sep", "encoding", "dedupe"):
         allowed = ("csv", "florex") if key in ("encoding", "dedupe") else ("csv",)
         if getattr(sc.data, key) is not None and sc.data.source not in allowed:
-            fail(("data", key), _bad(f"applies only to source = {' or '.join(map(repr, allowed))}", value=getattr(sc.data, key), has_value=True))
+            fail(("data", key), bad(f"applies only to source = {' or '.join(map(repr, allowed))}", value=getattr(sc.data, key), has_value=True))
     if sc.data.encoding is not None:
         import codecs
 
         try:
             codecs.lookup(sc.data.encoding)
         except LookupError:
-            fail(("data", "encoding"), _bad("is not an encoding Python knows (e.g. utf-8, windows-1252)", value=sc.data.encoding, has_value=True))
+            fail(("data", "encoding"), bad("is not an encoding Python knows (e.g. utf-8, windows-1252)", value=sc.data.encoding, has_value=True))
     if sc.data.label_sep == "":
-        fail(("data", "label_sep"), _bad("must not be empty", value="", has_value=True))
+        fail(("data", "label_sep"), bad("must not be empty", value="", has_value=True))
     e = sc.experiment
     if e is not None and e.members is not None and len(set(e.members)) < 2:
-        fail(("experiment", "members"), _bad("needs at least two distinct member counts", value=e.members, has_value=True))
+        fail(("experiment", "members"), bad("needs at least two distinct member counts", value=e.members, has_value=True))
     if sc.data.options:
         from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 
         loader = {"synthetic": synthetic_resumes, "synthetic-v1": synthetic_v1.synthetic_resumes, "florex": load_florex, "csv": load_csv}[sc.data.source]
         _check_kwargs(("data", "options"), sc.data.options, set(inspect.signature(loader).parameters) - {"path", "n_train", "n_test", "seed"}, set(), fail)
     if not sc.data.source.startswith("synthetic") and sc.data.path is None and (sc.kind == "experiment" or f.kind in TEXT_LEARNERS):
-        fail(("data",), _bad(f"data.source = {sc.data.source!r} needs data.path"))
+        fail(("data",), bad(f"data.source = {sc.data.source!r} needs data.path"))
     if errs:
         raise ValidationError.from_exception_data("Scenario", errs)  # type: ignore[arg-type]
     return notes
@@ -669,12 +412,12 @@ def _learner_values(kind: str, given_json: str) -> tuple[str | None, str] | None
 def _check_kwargs(loc: tuple, given: dict, allowed: set[str], reserved: set[str], fail) -> None:
     for k in sorted(given):
         if k in reserved:
-            fail(loc, _bad("is set by acsim (seeds come from the scenario's seeds; epochs from experiment.epochs)", sub=k,
+            fail(loc, bad("is set by acsim (seeds come from the scenario's seeds; epochs from experiment.epochs)", sub=k,
                            value=given[k], has_value=True))
         elif k not in allowed:
             close = difflib.get_close_matches(k, sorted(allowed), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed - reserved))})"
-            fail(loc, _bad(f"is not a known setting here{hint}", sub=k, value=given[k], has_value=True))
+            fail(loc, bad(f"is not a known setting here{hint}", sub=k, value=given[k], has_value=True))
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -689,22 +432,22 @@ def _sweep_values(path: str, spec: Any, where: str) -> list[Any]:
         how, args = next(iter(spec.items()))
         ok = isinstance(args, list) and len(args) == 3 and all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)
         if not ok:
-            raise ScenarioError(f"{where}sweep.{path}.{how} = {_fmt_value(args)} must be [start, stop, count or step]")
+            raise ScenarioError(f"{where}sweep.{path}.{how} = {show(args)} must be [start, stop, count or step]")
         lo, hi, n = args
         if how == "range":
             if not all(isinstance(a, int) for a in args) or n == 0:
-                raise ScenarioError(f"{where}sweep.{path}.range = {_fmt_value(args)} must be three integers [start, stop, step], step ≠ 0")
+                raise ScenarioError(f"{where}sweep.{path}.range = {show(args)} must be three integers [start, stop, step], step ≠ 0")
             vals: list[Any] = list(range(lo, hi, n))
         else:
             if not isinstance(n, int) or n < 1:
-                raise ScenarioError(f"{where}sweep.{path}.{how} count = {_fmt_value(n)} must be an integer >= 1")
+                raise ScenarioError(f"{where}sweep.{path}.{how} count = {show(n)} must be an integer >= 1")
             if how == "geomspace" and (lo <= 0 or hi <= 0):
-                raise ScenarioError(f"{where}sweep.{path}.geomspace = {_fmt_value(args)} needs start, stop > 0")
+                raise ScenarioError(f"{where}sweep.{path}.geomspace = {show(args)} needs start, stop > 0")
             vals = [float(v) for v in (np.linspace if how == "linspace" else np.geomspace)(lo, hi, n)]
         if not vals:
-            raise ScenarioError(f"{where}sweep.{path}.{how} = {_fmt_value(args)} gives no values")
+            raise ScenarioError(f"{where}sweep.{path}.{how} = {show(args)} gives no values")
         return vals
-    raise ScenarioError(f"{where}sweep.{path} = {_fmt_value(spec)} must be a list of values or {{linspace|geomspace|range = [...]}}")
+    raise ScenarioError(f"{where}sweep.{path} = {show(spec)} must be a list of values or {{linspace|geomspace|range = [...]}}")
 
 
 def _flatten(table: dict, prefix: str = "", leaf_ok=lambda v: not isinstance(v, dict)) -> dict[str, Any]:
@@ -727,7 +470,7 @@ def sweep_points(sweep: dict, where: str = "") -> list[dict[str, Any]]:
     table = dict(sweep)
     mode = table.pop("mode", "grid")
     if mode not in ("grid", "zip"):
-        raise ScenarioError(f"{where}sweep.mode = {_fmt_value(mode)} must be one of 'grid', 'zip'")
+        raise ScenarioError(f"{where}sweep.mode = {show(mode)} must be one of 'grid', 'zip'")
     flat = _flatten(table, leaf_ok=_is_sweep_leaf)
     if not flat:
         return [{}]
@@ -865,7 +608,7 @@ def _resolve_points(raw: dict, sc: Scenario, where: str) -> tuple[list[dict[str,
         r = copy.deepcopy(raw)
         for k, v in point.items():
             _set_path(r, k, v, where, "sweep")
-        label = ", ".join(f"{k} = {_fmt_value(v)}" for k, v in point.items())
+        label = ", ".join(f"{k} = {show(v)}" for k, v in point.items())
         try:
             resolved.append(_validate(r, where + "sweep: "))
         except ScenarioError as exc:
@@ -1054,39 +797,56 @@ def experiment_spec(sc: Scenario, data: dict | None = None):
 
 
 def _model_check(sc: Scenario, where: str) -> None:
-    """Let the model validate what only it knows (e.g. a principal that needs a network)."""
+    """Let the one schema check what spans sections (e.g. a principal that needs a network), in the file's words."""
     if sc.kind != "model":
         return
-    from acsim.abm.model import ModelParams
-
-    params = model_params(sc)
     try:
-        ModelParams(**params)
-    except ValueError as exc:
-        raise ScenarioError(f"{where}{_scenario_words(str(exc))}") from None
+        ModelParams(**model_params(sc))
+    except ParamError as exc:
+        raise ScenarioError(in_file_words(exc, where, sc.model_dump())) from None
 
 
-# ModelParams' flat names → the scenario's dotted names, so a model message reads like the file.
-_FIELD_NAMES = [
-    ("n_workers", "population.n"), ("cost_params", "population.cost"), ("gamma_params", "population.gamma"),
-    ("cost_dist", "population.cost.dist"), ("gamma_dist", "population.gamma.dist"),
-    ("network_params", "population.network"), ("initial_alpha", "collective.initial_alpha"),
-    ("initial_selection", "collective.initial_selection"), ("theory_params", "firm.bound"),
-    ("firm_params.spacing", "collective.trigger_spacing"), ("firm_params.world_params", "firm.world"),
-    ("firm_params", "firm"), ("success_metric", "firm.success_metric"), ("prior_belief", "workers.prior"),
-    ("belief=", "workers.belief = "), ("principal_curve", "principal.curve"),
-    ("principal_target_alpha", "principal.target_alpha"), ("principal_stop", "principal.stop"), ("recruits_per_round", "principal.recruits_per_round"),
-    ("principal_probes", "principal.probes"),
-    ("principal=", "principal.policy = "), ("network=", "population.network = "),
-    ("rival.spacing", "rival.trigger_spacing"),
-]
+def in_file_words(exc: ParamError, where: str, raw: dict | None = None) -> str:
+    """A :class:`ModelParams` problem said the way the scenario file writes its fields (``collective.target``)."""
+    errors = [{**e, "loc": _scenario_loc(tuple(e["loc"]) + _sub(e))} for e in exc.errors]
+    errors = [{**e, "ctx": {**e["ctx"], "sub": None}} if _sub(e) else e for e in errors]
+    return first_message(errors, raw or {}, where, Scenario, _scenario_name)
 
 
-def _scenario_words(msg: str) -> str:
-    for old, new in _FIELD_NAMES:
-        # Whole names only: "rival.initial_alpha" must not become "rival.collective.initial_alpha".
-        msg = re.sub(rf"(?<![\w.]){re.escape(old)}", lambda _: new, msg)
-    return msg
+def _sub(err: dict) -> tuple:
+    sub = (err.get("ctx") or {}).get("sub")
+    return (sub,) if sub is not None else ()
+
+
+# ModelParams' flat fields → where a scenario file writes them (model_params() is the inverse).
+_FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "n_workers": ("population", "n"), "cost_dist": ("population", "cost", "dist"), "cost_params": ("population", "cost"),
+    "gamma_dist": ("population", "gamma", "dist"), "gamma_params": ("population", "gamma"),
+    "network": ("population", "network"), "network_params": ("population", "network"),
+    "initial_alpha": ("collective", "initial_alpha"), "initial_selection": ("collective", "initial_selection"),
+    "strategy": ("collective", "strategy"), "target": ("collective", "target"),
+    "firm": ("firm", "kind"), "success_metric": ("firm", "success_metric"), "theory_params": ("firm", "bound"),
+    "belief": ("workers", "belief"), "prior_belief": ("workers", "prior"), "hearing": ("workers", "hearing"),
+    "allow_leave": ("workers", "allow_leave"), "temperature": ("workers", "temperature"),
+    "principal": ("principal", "policy"), "budget": ("principal", "budget"), "margin": ("principal", "margin"),
+    "recruits_per_round": ("principal", "recruits_per_round"), "principal_curve": ("principal", "curve"),
+    "principal_target_alpha": ("principal", "target_alpha"), "principal_stop": ("principal", "stop"),
+    "principal_probes": ("principal", "probes"), "rival": ("rival",), "rounds": ("rounds",),
+}
+_SUB_PATHS = {("firm_params", "spacing"): ("collective", "trigger_spacing"), ("firm_params", "world_params"): ("firm", "world"),
+              ("rival", "spacing"): ("rival", "trigger_spacing")}
+
+
+def _scenario_loc(loc: tuple) -> tuple:
+    if loc[:2] in _SUB_PATHS:
+        return _SUB_PATHS[loc[:2]] + loc[2:]
+    if loc and loc[0] == "firm_params":
+        return ("firm",) + loc[1:]
+    return _FIELD_PATHS.get(loc[0], loc[:1]) + loc[1:] if loc else loc
+
+
+def _scenario_name(field: str) -> str:
+    return ".".join(_scenario_loc((field,)))
 
 
 def run_id(kind: str, params: dict[str, Any], seed: int) -> str:

@@ -22,6 +22,9 @@ import numpy as np
 
 _TIE = 1e-12  # margin a favoured label must clear; float noise never counts as a win
 
+# How an ε-suboptimal firm errs (Lemma 11): a contaminated conditional, or any within total variation ε.
+ADVERSARIES = ("contamination", "tv")
+
 
 class BayesFirm:
     """f = A(P): argmax of the (possibly adversarially perturbed) conditional P(y|x)."""
@@ -31,7 +34,7 @@ class BayesFirm:
     def __init__(self, eps: float = 0.0, adversary: str = "contamination", against: np.ndarray | int | None = None):
         if not 0.0 <= float(eps) < 0.5:
             raise ValueError(f"eps must be in [0, 0.5), got {eps}")
-        if adversary not in ("contamination", "tv"):
+        if adversary not in ADVERSARIES:
             raise ValueError(f"adversary must be 'contamination' or 'tv', got {adversary!r}")
         self.eps = float(eps)
         self.adversary = adversary

@@ -1,0 +1,416 @@
+"""ModelParams: every parameter of the collective-action model, in the one pydantic schema.
+
+Each field's type carries its allowed values (a ``Literal`` list or a ``Range``), so this
+class is the one validator: a scenario file, the dashboard's controls and the CLI build a
+``ModelParams`` (or read its ranges through :func:`acsim.abm.fields.range_of`) and a bad
+value is refused with one line, ``field = value problem`` (:class:`acsim.abm.fields.ParamError`).
+Rules that span fields (a distribution against ``n_workers``, a principal that needs a
+network) are checked once, after the fields, in :meth:`ModelParams.problems`.
+
+Population (Section 6): costs c_i ~ ``cost_dist``/``cost_params`` and free-ride shares γ_i
+~ ``gamma_dist``/``gamma_params`` (:class:`Dist`); ``initial_alpha`` of the workers start
+as members, chosen by ``initial_selection``. Collective: ``strategy`` and ``target``.
+Firm: ``firm`` (:data:`acsim.abm.engines.FIRMS`) with ``firm_params`` (theory: ``curve`` =
+"bound" | "sigmoid" (``midpoint``, ``slope``, ``offset``) | a callable | a SuccessCurve |
+(α, S) samples; bayes: ``world`` or ``world_params``, ``eps``, ``adversary``, ``grid``;
+text: the learner's keyword arguments plus the trigger's ``spacing``), ``success_metric``,
+``theory_params`` (ξ, Δ, p, τ, ε of the bound; :class:`Bound`), ``data_source`` /
+``data_params``. Beliefs: ``belief``, ``prior_belief``, ``hearing``. Network: ``network``
+with ``network_params`` (:class:`Network`). Principal: ``principal``, ``budget``,
+``margin``, ``recruits_per_round``, ``principal_curve``, ``principal_target_alpha``,
+``principal_stop``, ``principal_probes`` (see :class:`acsim.abm.principal.Principal`).
+A second collective: ``rival`` (:class:`Rival`). Decisions: ``allow_leave``,
+``temperature`` (logit choice). Run: ``rounds``, ``seed``, ``worker_agents``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Optional
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from acsim.abm.beliefs import BELIEFS, HEARING
+from acsim.abm.engines import FIRMS
+from acsim.abm.fields import (
+    Eps, NonNeg, NonNegInt, OpenUnit, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message, interval, problem,
+    raise_all, unknown,
+)
+from acsim.abm.networks import NETWORKS
+from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
+from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.theory.economics import SuccessCurve
+from acsim.theory.firms.bayes import ADVERSARIES
+from acsim.theory.strategy import Strategy
+
+DISTRIBUTIONS = ("constant", "uniform", "beta", "lognormal", "values")
+SELECTIONS = ("random", "cheapest", "hubs")
+SUCCESS_METRICS = ("inclusion", "top1")
+PRINCIPAL_CURVES = ("auto", "bound")
+SIGMOID_KEYS = ("midpoint", "slope", "offset")
+_THEORY_FIRM_KEYS = {"curve", *SIGMOID_KEYS}
+_BAYES_FIRM_KEYS = {"world", "world_params", "eps", "adversary", "grid"}
+
+# Field types shared with the scenario schema (acsim.runs.schema): each range written once.
+NWorkers = Annotated[int, Range(1, 10_000_000)]
+Rounds = Annotated[int, Range(1, 100_000)]
+Budget = Annotated[float, Range(0.0, math.inf, allow_inf=True)]
+Probes = Annotated[int, Range(0, 64)]
+Grid = Annotated[int, Range(2)]
+Offset = Annotated[float, Range(0.0, 1.0, hi_open=True)]
+TargetAlpha = Annotated[float, Range(0.0, 1.0, lo_open=True)]
+
+# Costs are exp(mean + sigma·z): past this a draw overflows float64 to inf. Ten sigmas
+# (7.6e-24 per draw) keep every one of 10⁷ workers finite.
+LOGNORMAL_LIMIT = math.log(np.finfo(float).max)
+
+
+def lognormal_overflows(mean: float, sigma: float) -> bool:
+    """Whether ``rng.lognormal(mean, sigma)`` can overflow to inf for a population (mean + 10·sigma past log(max float))."""
+    return float(mean) + 10.0 * float(sigma) > LOGNORMAL_LIMIT
+
+
+_DIST_KEYS = {  # allowed, required
+    "constant": ({"value"}, {"value"}),
+    "uniform": ({"low", "high"}, {"low", "high"}),
+    "beta": ({"a", "b", "loc", "scale"}, {"a", "b"}),
+    "lognormal": ({"mean", "sigma"}, {"mean", "sigma"}),
+    "values": ({"values"}, {"values"}),
+}
+_ALL_DIST_KEYS = ("value", "low", "high", "a", "b", "loc", "scale", "mean", "sigma", "values")
+
+
+class Dist(Strict):
+    """A distribution of costs (support [0, ∞)) or free-ride shares γ (support [0, 1]).
+
+    ``constant`` {value}, ``uniform`` {low, high}, ``beta`` {a, b, loc=0, scale=1},
+    ``lognormal`` {mean, sigma} (numpy's: of the underlying normal; a γ above 1 is
+    truncated to 1, a worker who never joins), ``values`` {values: one per worker}.
+    """
+
+    dist: Literal[DISTRIBUTIONS] = "constant"  # type: ignore[valid-type]
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    a: Optional[float] = None
+    b: Optional[float] = None
+    loc: Optional[float] = None
+    scale: Optional[float] = None
+    mean: Optional[float] = None
+    sigma: Optional[float] = None
+    values: Optional[list[float]] = None
+
+    def params(self) -> dict[str, Any]:
+        allowed, _ = _DIST_KEYS[self.dist]
+        return {k: getattr(self, k) for k in sorted(allowed) if getattr(self, k) is not None}
+
+    def check(self, unit: bool, n: int) -> None:
+        """PydanticCustomError naming the sub-field for keys of another distribution or values outside the support."""
+        allowed, required = _DIST_KEYS[self.dist]
+        given = {k for k in _ALL_DIST_KEYS if getattr(self, k) is not None}
+        for k in sorted(given - allowed):
+            raise bad(f"does not apply to dist = {self.dist!r} (it takes {', '.join(sorted(allowed))})", sub=k,
+                      value=getattr(self, k), has_value=True)
+        missing = sorted(required - given)
+        if missing:
+            raise bad(f"is required for dist = {self.dist!r}", sub=missing[0])
+        hi = 1.0 if unit else math.inf
+        support = interval(0.0, hi)
+
+        def inside(k: str, v: float | None) -> None:
+            if v is not None and not (math.isfinite(v) and 0.0 <= v <= hi):
+                raise bad(f"is outside {support}", sub=k, value=v, has_value=True)
+
+        if self.dist == "constant":
+            inside("value", self.value)
+        elif self.dist == "uniform":
+            inside("low", self.low)
+            inside("high", self.high)
+            if self.low > self.high:  # type: ignore[operator]
+                raise bad(f"is below low = {self.low:g}", sub="high", value=self.high, has_value=True)
+        elif self.dist == "beta":
+            for k in ("a", "b"):
+                v = getattr(self, k)
+                if not (math.isfinite(v) and v > 0):
+                    raise bad("is outside (0, inf)", sub=k, value=v, has_value=True)
+            inside("loc", self.loc)
+            loc, scale = self.loc or 0.0, 1.0 if self.scale is None else self.scale
+            if not (math.isfinite(scale) and scale >= 0 and loc + scale <= hi):
+                raise bad(f"must be >= 0 with loc + scale in {support}", sub="scale", value=scale, has_value=True)
+        elif self.dist == "lognormal":
+            if not math.isfinite(self.mean):  # type: ignore[arg-type]
+                raise bad("must be finite", sub="mean", value=self.mean, has_value=True)
+            if not (math.isfinite(self.sigma) and self.sigma >= 0):  # type: ignore[arg-type, operator]
+                raise bad("is outside [0, inf)", sub="sigma", value=self.sigma, has_value=True)
+            if not unit and lognormal_overflows(self.mean, self.sigma):  # type: ignore[arg-type]
+                raise bad(f"is too large for mean = {self.mean:g}: costs exp(mean + sigma·z) overflow to inf "
+                          f"(need mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f})", sub="sigma", value=self.sigma, has_value=True)
+        else:
+            v = np.asarray(self.values, dtype=float)
+            if v.shape != (n,):
+                raise bad(f"must list one value per worker ({{n_workers}} = {n}), got {v.size}", sub="values")
+            if not np.all(np.isfinite(v)) or v.min() < 0 or v.max() > hi:
+                raise bad(f"must all be in {support}", sub="values")
+
+
+def draw(dist: str, params: dict[str, Any], n: int, rng: np.random.Generator, unit: bool = False) -> np.ndarray:
+    """n draws of a cost (unit=False) or free-ride share γ (unit=True; lognormal truncated at 1)."""
+    if dist == "constant":
+        out = np.full(n, float(params["value"]))
+    elif dist == "uniform":
+        out = rng.uniform(float(params["low"]), float(params["high"]), n)
+    elif dist == "beta":
+        out = float(params.get("loc", 0.0)) + float(params.get("scale", 1.0)) * rng.beta(params["a"], params["b"], n)
+    elif dist == "lognormal":
+        out = rng.lognormal(float(params["mean"]), float(params["sigma"]), n)
+    else:
+        out = np.array(params["values"], dtype=float)
+    return np.minimum(out, 1.0) if unit else out
+
+
+_NETWORK_KEYS = {"none": set(), "erdos_renyi": {"p", "mean_degree"}, "barabasi_albert": {"m"},
+                 "watts_strogatz": {"k", "p"}, "edgelist": {"edges", "path"}}
+
+
+class Network(Strict):
+    """Who hears from whom (:mod:`acsim.abm.networks`): the kind and its settings."""
+
+    kind: Literal[NETWORKS] = "none"  # type: ignore[valid-type]
+    m: Optional[PosInt] = None
+    k: Optional[PosInt] = None
+    p: Optional[Unit] = None
+    mean_degree: Optional[NonNeg] = None
+    edges: Optional[list[list[int]]] = None
+    path: Optional[str] = None
+
+    def params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("m", "k", "p", "mean_degree", "edges", "path") if getattr(self, k) is not None}
+
+    def check(self, n: int) -> None:
+        """Settings of another kind, and the bounds that depend on the number of workers."""
+        given = set(self.params())
+        allowed = _NETWORK_KEYS[self.kind]
+        for k in sorted(given - allowed):
+            raise bad(f"does not apply to network {self.kind!r} (it takes {', '.join(sorted(allowed)) or 'nothing'})",
+                      sub=k, value=getattr(self, k), has_value=True)
+        if self.kind == "erdos_renyi" and given >= {"p", "mean_degree"}:
+            raise bad("give either p or mean_degree for erdos_renyi, not both", sub="mean_degree", value=self.mean_degree, has_value=True)
+        if self.mean_degree is not None and self.mean_degree > max(n - 1, 0):
+            raise bad(f"is outside [0, {{n_workers}} - 1 = {n - 1}]", sub="mean_degree", value=self.mean_degree, has_value=True)
+        for key, default in (("m", 3), ("k", 6)):
+            v = getattr(self, key)
+            if key in allowed and (v if v is not None else default) >= n:
+                raise bad(f"must be below {{n_workers}} = {n}", sub=key, value=v if v is not None else default, has_value=True)
+        if self.kind == "edgelist" and (self.edges is None) == (self.path is None):
+            raise bad("needs exactly one of edges or path for network 'edgelist'")
+
+
+class Bound(Strict):
+    """ξ, Δ, p, τ, ε of the paper's bound (Theorems 1, 3, 5); missing ones are exact, estimated or defaulted."""
+
+    xi: Optional[NonNeg] = None
+    delta: Optional[Unit] = None
+    p: Optional[OpenUnit] = None
+    tau: Optional[NonNeg] = None
+    eps: Optional[Eps] = None
+
+    def given(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in ("xi", "delta", "p", "tau", "eps") if getattr(self, k) is not None}
+
+
+class Rival(Strict):
+    """A second, competing collective (same strategy, its own trigger and target; see ModelParams)."""
+
+    initial_alpha: Unit = 0.0
+    target: Optional[NonNegInt] = None
+    trigger: Optional[Word] = None
+    spacing: Optional[PosInt] = None
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars as Python ones (the schema is strict: 2.0 is not an integer, np.int64(2) is)."""
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+class ModelParams(BaseModel):
+    """All parameters of :class:`acsim.abm.model.CollectiveActionModel`, flat and validated (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True, validate_default=True)
+
+    n_workers: NWorkers = 1000
+    cost_dist: Literal[DISTRIBUTIONS] = "constant"  # type: ignore[valid-type]
+    cost_params: dict[str, Any] = Field(default_factory=lambda: {"value": 0.2})
+    gamma_dist: Literal[DISTRIBUTIONS] = "constant"  # type: ignore[valid-type]
+    gamma_params: dict[str, Any] = Field(default_factory=lambda: {"value": 0.5})
+    initial_alpha: Unit = 0.0
+    initial_selection: Literal[SELECTIONS] = "random"  # type: ignore[valid-type]
+    strategy: str = "feature-label"
+    target: NonNegInt = 0
+    firm: Literal[FIRMS] = "theory"  # type: ignore[valid-type]
+    firm_params: dict[str, Any] = Field(default_factory=dict)
+    success_metric: Literal[SUCCESS_METRICS] = "inclusion"  # type: ignore[valid-type]
+    theory_params: dict[str, Any] = Field(default_factory=dict)
+    data_source: str = "synthetic"
+    data_params: dict[str, Any] = Field(default_factory=dict)
+    belief: Literal[BELIEFS] = "empirical"  # type: ignore[valid-type]
+    prior_belief: Unit = 0.0
+    hearing: Literal[HEARING] = "average"  # type: ignore[valid-type]
+    network: Literal[NETWORKS] = "none"  # type: ignore[valid-type]
+    network_params: dict[str, Any] = Field(default_factory=dict)
+    principal: Literal[PRINCIPALS] = "none"  # type: ignore[valid-type]
+    budget: Budget = math.inf
+    margin: NonNeg = 0.0
+    recruits_per_round: Optional[PosInt] = None
+    principal_curve: Literal[PRINCIPAL_CURVES] = "auto"  # type: ignore[valid-type]
+    principal_target_alpha: Optional[TargetAlpha] = None
+    principal_stop: Literal[PRINCIPAL_STOPS] = "target"  # type: ignore[valid-type]
+    principal_probes: Probes = 8
+    rival: Optional[dict[str, Any]] = None
+    allow_leave: bool = True
+    temperature: NonNeg = 0.0
+    rounds: Rounds = 20
+    seed: Optional[NonNegInt] = None
+    worker_agents: Optional[NonNegInt] = None
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+            raise_all(self.problems(), "ModelParams")
+        except ValidationError as exc:
+            raise ParamError(first_message(exc, data, "", ModelParams), exc.errors()) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _python_values(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        out = {k: _plain(v) for k, v in data.items()}
+        if isinstance(out.get("strategy"), (str, Strategy)):
+            try:
+                out["strategy"] = Strategy.parse(out["strategy"]).value  # aliases: strategy1, feature_label, ...
+            except ValueError:
+                raise bad(f"must be one of {', '.join(m.value for m in Strategy)}", sub="strategy",
+                          value=out["strategy"], has_value=True) from None
+        fp = out.get("firm_params")
+        if isinstance(fp, dict) and isinstance(fp.get("curve"), list) and len(fp["curve"]) == 2:
+            out["firm_params"] = {**fp, "curve": tuple(fp["curve"])}  # (α, S) samples from TOML/JSON arrive as a list
+        return out
+
+    # -- the rules that span fields ---------------------------------------------------------
+    def problems(self) -> list[dict]:
+        """Every cross-field problem as ``{"type": PydanticCustomError, "loc": (field, ...)}``."""
+        errs: list[dict] = []
+        n = self.n_workers
+        for name, unit in (("cost", False), ("gamma", True)):
+            self._sub(errs, f"{name}_params", lambda p, u=unit, d=getattr(self, f"{name}_dist"): Dist(dist=d, **p).check(u, n))
+        self._sub(errs, "theory_params", lambda p: Bound(**p))
+        self._sub(errs, "network_params", lambda p: Network(kind=self.network, **p).check(n))
+        if self.rival is not None:
+            self._sub(errs, "rival", lambda p: Rival(**p))
+            a = float(self.rival.get("initial_alpha", 0.0)) if isinstance(self.rival.get("initial_alpha", 0.0), (int, float)) else 0.0
+            if a + self.initial_alpha > 1.0:
+                errs.append({"type": bad(f"must be at most 1 - {{initial_alpha}} = {1 - self.initial_alpha:g} (nobody is in both)",
+                                         value=a, has_value=True), "loc": ("rival", "initial_alpha")})
+            if self.firm == "bayes":
+                errs.append({"type": bad("needs {firm} = 'theory', 'bow', 'encoder' or 'transformer' (a discrete world has one signal)"),
+                             "loc": ("rival",)})
+        errs += self._firm_problems()
+        if self.network == "none":
+            needs = [("belief", self.belief == "network"), ("principal", self.principal == "hubs"),
+                     ("initial_selection", self.initial_selection == "hubs" and self.initial_alpha > 0)]
+            for field, wrong in needs:
+                if wrong:
+                    errs.append({"type": bad(f"needs a network: set {{network}} to one of {', '.join(NETWORKS[1:])}"),
+                                 "loc": (field,)})
+        if self.firm in TEXT_LEARNERS and self.strategy == Strategy.ERASURE.value:
+            errs.append({"type": bad(f"needs {{firm}} = 'theory' or 'bayes', not {self.firm!r} (the text firms cannot erase a signal: "
+                                     "that needs the words to erase and a cross-fitted posterior every round)",
+                                     value="erasure", has_value=True), "loc": ("strategy",)})
+        return errs
+
+    def _sub(self, errs: list[dict], field: str, check) -> None:
+        try:
+            check(getattr(self, field))
+        except ValidationError as exc:
+            for e in exc.errors():
+                if e["type"] == "extra_forbidden":
+                    kind = _SECTIONS.get(exc.title, ())
+                    errs.append({"type": unknown([k for k in kind if k not in ("dist", "kind")]), "loc": (field, *e["loc"])})
+                else:
+                    errs.append({"type": bad(problem(e), value=e.get("input"), has_value=e["type"] != "missing"),
+                                 "loc": (field, *e["loc"])})
+        except Exception as exc:  # noqa: BLE001  (a PydanticCustomError from Dist/Network.check)
+            if getattr(exc, "type", None) == "acsim":
+                errs.append({"type": exc, "loc": (field,)})
+            else:
+                raise
+
+    def _firm_problems(self) -> list[dict]:
+        fp, errs = self.firm_params, []
+
+        def fail(key: str | None, msg: str, value: Any = None, has: bool = False) -> None:
+            errs.append({"type": bad(msg, sub=key, value=value, has_value=has), "loc": ("firm_params",)})
+
+        allowed = {"theory": _THEORY_FIRM_KEYS, "bayes": _BAYES_FIRM_KEYS}.get(self.firm)
+        for k in sorted(set(fp) - allowed) if allowed is not None else ():
+            errs.append({"type": unknown(sorted(allowed)), "loc": ("firm_params", k)})
+        if self.firm == "theory":
+            curve = fp.get("curve", "bound")
+            if isinstance(curve, str):
+                if curve not in ("bound", "sigmoid"):
+                    fail("curve", "must be 'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
+                elif curve == "sigmoid":
+                    for k in ("midpoint", "slope"):
+                        if not isinstance(fp.get(k), (int, float)) or not math.isfinite(fp[k]):
+                            fail(k, "must be a finite number (required by curve = 'sigmoid')", fp.get(k), k in fp)
+                    off = fp.get("offset", 0.0)
+                    if not isinstance(off, (int, float)) or not 0.0 <= off < 1.0:
+                        fail("offset", "is outside [0, 1)", off, True)
+                else:
+                    for k in sorted(set(fp) & set(SIGMOID_KEYS)):
+                        fail(k, "only applies to curve = 'sigmoid'", fp[k], True)
+            elif not (callable(curve) or isinstance(curve, (SuccessCurve, tuple))):
+                fail("curve", "must be 'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
+        elif self.firm == "bayes":
+            if "world" in fp and "world_params" in fp:
+                fail("world_params", "give world or world_params, not both")
+            if fp.get("adversary", "contamination") not in ADVERSARIES:
+                fail("adversary", f"must be one of {', '.join(ADVERSARIES)}", fp["adversary"], True)
+            eps = fp.get("eps", 0.0)
+            if not isinstance(eps, (int, float)) or not 0.0 <= eps < 0.5:
+                fail("eps", "is outside [0, 0.5)", eps, True)
+            g = fp.get("grid", 1025)
+            if not isinstance(g, int) or isinstance(g, bool) or g < 2:
+                fail("grid", "is outside [2, inf) (an integer)", g, True)
+        else:
+            sp = fp.get("spacing")
+            if sp is not None and (not isinstance(sp, int) or isinstance(sp, bool) or sp < 1):
+                fail("spacing", "is outside [1, inf) (an integer)", sp, True)
+        return errs
+
+    # -- plain data ------------------------------------------------------------------------
+    def fields(self) -> dict[str, Any]:
+        """The fields as given (no copies: callables and worlds stay themselves)."""
+        return {k: getattr(self, k) for k in type(self).model_fields}
+
+    def replace(self, **changes: Any) -> "ModelParams":
+        """A validated copy with ``changes`` applied (like ``dataclasses.replace``)."""
+        return ModelParams(**{**self.fields(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parameters as plain data (callables and worlds shown by their repr), for manifests."""
+        out = self.model_dump()
+        for k, v in out["firm_params"].items():
+            if not isinstance(v, (int, float, str, bool, type(None), list, dict)):
+                out["firm_params"][k] = repr(v)
+        return out
+
+
+_SECTIONS = {m.__name__: tuple(m.model_fields) for m in (Dist, Network, Bound, Rival)}

@@ -1,6 +1,7 @@
 """The `acsim` command as a user runs it: a real subprocess, real files."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,10 @@ def test_version_and_help():
     assert r.returncode == 0 and __version__ in r.stdout
     r = acsim("--help")
     assert r.returncode == 0 and "bounds" in r.stdout
+    # one module per command (acsim/cli/), registered in this order
+    commands = r.stdout.split("Commands")[1]
+    listed = [m.group(1) for m in re.finditer(r"^│ (\w+) ", commands, flags=re.M)]
+    assert listed == ["bounds", "experiment", "run", "investment", "dashboard"]
 
 
 def test_bounds_prints_critical_masses_and_writes_png(tmp_path):

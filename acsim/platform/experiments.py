@@ -351,8 +351,8 @@ def overlay_inputs(train: TextDataset, curve: Curve, scores: np.ndarray | None =
     p = math.nan
     if curve.strategy != Strategy.FEATURE_LABEL.value:
         p = max(estimate_positivity(_crossfit(train) if scores is None else scores, curve.target, quantile=0.0), 1e-12)
-    return {"n_train": len(train), "trigger_count": int(np.count_nonzero(has_trigger(train.texts, TRIGGER))),
-            "xi_hat": estimate_xi(train.texts, TRIGGER, method="upper"),
+    mask = has_trigger(train.texts, TRIGGER)
+    return {"n_train": len(train), "trigger_count": int(np.count_nonzero(mask)), "xi_hat": estimate_xi(mask, method="upper"),
             "target_frequency": float(train.labels[:, curve.target].mean()), "p_hat": p}
 
 

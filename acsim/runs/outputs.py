@@ -36,7 +36,7 @@ import pandas as pd
 
 from acsim.platform import experiments as X
 from acsim.runs.figures import experiment_figures, figures, model_figures
-from acsim.runs.scenarios import Experiment, _data_params, experiment_spec
+from acsim.runs.scenarios import Experiment, experiment_spec
 from acsim.runs.store import atomic_write, jsonable
 
 __all__ = ["write_outputs", "rounds_table", "summary_table", "package_versions", "git_revision", "figures", "model_figures"]
@@ -180,13 +180,13 @@ def write_outputs(
     paths["summary_csv"] = _atomic(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     fits = None
     if kind == "experiment":
-        fits = _experiment_fits(loaded, summary)
+        fits = _experiment_fits(loaded, result, summary)
         paths["fits"] = _atomic(out / "fits.csv", lambda p: fits.to_csv(p, index=False))
     if figures:
         if kind == "model":
             paths.update(model_figures(rounds, out))
         else:
-            specs = [_experiment_spec(sc, loaded.base_dir)[0] for sc in loaded.resolved]
+            specs = [_experiment_spec(loaded, result, i)[0] for i in range(len(loaded.resolved))]
             paths.update(experiment_figures(specs, summary, fits, out))
     manifest = {**_manifest(loaded, result, started, address, command, paths), **(extra or {})}
     paths["manifest"] = _atomic(out / "manifest.json", lambda p: p.write_text(_json(manifest), encoding="utf-8"))
@@ -232,14 +232,17 @@ def _manifest(loaded: Any, result: Any, started: str | None, address: str | None
 # --------------------------------------------------------------------------- experiments
 
 
-def _experiment_spec(sc: Any, base_dir: Path | None):
-    return experiment_spec(sc, _data_params(sc, base_dir)), (sc.experiment or Experiment())
+def _experiment_spec(loaded: Any, result: Any, i: int):
+    """Sweep point i's ExperimentSpec and settings; the loader's arguments as its runs recorded them."""
+    sc = loaded.resolved[i]
+    data = next((r.params["data"] for r in result.runs if r.point_index == i), None)
+    return experiment_spec(sc, data), (sc.experiment or Experiment())
 
 
-def _experiment_fits(loaded: Any, summary: pd.DataFrame) -> pd.DataFrame:
+def _experiment_fits(loaded: Any, result: Any, summary: pd.DataFrame) -> pd.DataFrame:
     parts = []
-    for i, sc in enumerate(loaded.resolved):
-        spec, e = _experiment_spec(sc, loaded.base_dir)
+    for i in range(len(loaded.resolved)):
+        spec, e = _experiment_spec(loaded, result, i)
         g = summary[summary["point_index"] == i]
         f = X.summarize(spec, g, e.target_success, e.fit)
         f.insert(0, "point_index", i)

@@ -301,10 +301,14 @@ def _check_gamma(dist: str, params: dict[str, Any]) -> None:
         raise ValueError(GAMMA_ONE)
 
 
+# ModelParams' field names (a pydantic model's ``model_fields``; a dataclass's fields before it).
+_PARAM_NAMES = frozenset(getattr(ModelParams, "model_fields", None) or getattr(ModelParams, "__dataclass_fields__"))
+
+
 def to_params(c: Controls, base: Base | None = None) -> ModelParams:
     """Validated :class:`ModelParams` from the controls over ``base`` (ValueError names the control)."""
     b = dict(base.params) if base is not None else {}
-    kw: dict[str, Any] = {k: v for k, v in b.items() if k in ModelParams.__dataclass_fields__}
+    kw: dict[str, Any] = {k: v for k, v in b.items() if k in _PARAM_NAMES}
     num = {k: (lambda k=k: NUMBERS[k].check(getattr(c, k))) for k in NUMBERS}  # the boxes' own rules
     kw["n_workers"] = num["n_workers"]()
     kw["cost_dist"], kw["cost_params"] = _dist_params("cost", c, b)

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from acsim.runs.batch import _model_params
+from acsim.runs.runner import run_params
 from acsim.platform.learners.base import TEXT_LEARNERS, make_learner
 from acsim.runs.preflight import check_inputs
 from acsim.runs.scenarios import SCENARIO_DIR, ScenarioError, parse_scenario, shipped_scenarios
@@ -168,7 +168,7 @@ def _runs_accepted(loaded) -> None:
             continue
         seen.add(key)
         if spec.kind == "model":
-            params = _model_params(spec.params, spec.seed)
+            params = run_params(spec.params, spec.seed)
             if params.firm in TEXT_LEARNERS:
                 make_learner(params.firm, **_cpu(params.firm_params))
             elif params.n_workers <= 20_000:

@@ -41,7 +41,8 @@ from acsim.abm.engines import BayesEngine, CurveEngine, FirmEngine, Measurement
 from acsim.abm.fields import as_error, bad
 from acsim.abm.firm import Firm
 from acsim.abm.networks import build_network, degrees, hub_order
-from acsim.abm.params import ModelParams, draw
+from acsim.abm.distributions import draw
+from acsim.abm.params import ModelParams
 from acsim.abm.principal import Principal
 from acsim.abm.text_engine import TextEngine
 from acsim.abm.workers import Worker, WorkerArrays

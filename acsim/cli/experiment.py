@@ -254,9 +254,10 @@ def _loader_options(data: str, text_column, label_column: list[str], label_sep, 
 
 def _learner_options(learner: str, options: list[str]) -> dict:
     """``-L KEY=VALUE`` settings of the experiment's firm, checked before any training starts."""
-    from acsim.runs.scenarios import _learner_params, parse_override  # mesa, pandas: kept out of `acsim --help`
+    from acsim.runs.scenario_params import learner_params
+    from acsim.runs.scenarios import parse_override  # mesa, pandas: kept out of `acsim --help`
 
-    allowed = _learner_params(learner) - {"seed", "epochs"}
+    allowed = learner_params(learner) - {"seed", "epochs"}
     params: dict = {}
     for text in options:
         try:

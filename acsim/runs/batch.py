@@ -34,7 +34,7 @@ from acsim.runs.executors import (
 from acsim.runs.preflight import check_inputs
 # One run and its file; re-exported here, where callers (the CLI, preflight, tests) have always found them.
 from acsim.runs.runner import (
-    RunSpec, _finished, _model_params, _run_path, execute_run, experiment_corpus, experiment_data_params, read_run, runs_dir,
+    RunSpec, _finished, run_params, _run_path, execute_run, experiment_corpus, experiment_data_params, read_run, runs_dir,
     write_run,
 )
 from acsim.runs.store import TEMP_GLOB, temp_owner_alive
@@ -51,7 +51,7 @@ __all__ = [
     "read_run",
     "runs_dir",
     # where the CLI, preflight and the tests have always found them
-    "chunks", "default_jobs", "experiment_data_params", "write_run", "_check_reachable", "_finished", "_model_params", "_run_path",
+    "chunks", "default_jobs", "experiment_data_params", "write_run", "_check_reachable", "_finished", "run_params", "_run_path",
 ]
 
 EXECUTORS = ("local", "serial", "ray")

@@ -17,8 +17,12 @@ import json
 import warnings
 from typing import Any
 
-from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.abm.fields import ParamError
+from acsim.abm.model import check_text_data
+from acsim.platform.data import DataError, is_synthetic, load_dataset
+from acsim.platform.experiments import Curve
+from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.runs.runner import experiment_data_params, run_params
 from acsim.runs.scenarios import LoadedScenario, ScenarioError, in_file_words
 
 __all__ = ["check_inputs"]
@@ -28,9 +32,6 @@ _SAMPLE = 200  # resumes per part when sampling a synthetic source
 
 def check_inputs(loaded: LoadedScenario) -> None:
     """Open every data source the scenario's runs read and check it fits them; ScenarioError if not."""
-    from acsim.runs.batch import _model_params, experiment_data_params
-    from acsim.platform.experiments import Curve
-
     where = loaded.where
     seen: dict[str, Any] = {}
     for spec in loaded.runs():
@@ -46,10 +47,8 @@ def check_inputs(loaded: LoadedScenario) -> None:
             seen[key] = _load(data, where)
         train, test = seen[key]
         if spec.kind == "model":
-            from acsim.abm.model import check_text_data
-
             try:
-                check_text_data(_model_params(p, spec.seed), train, test)
+                check_text_data(run_params(p, spec.seed), train, test)
             except ParamError as exc:
                 raise ScenarioError(f"{in_file_words(exc, where)} ({_describe(data)})") from None
         else:
@@ -64,8 +63,6 @@ def _describe(data: dict) -> str:
 
 
 def _load(data: dict, where: str):
-    from acsim.platform.data import is_synthetic, load_dataset
-
     d = dict(data)
     source, path = d.pop("source"), d.pop("path", None)
     if is_synthetic(source):
@@ -77,8 +74,6 @@ def _load(data: dict, where: str):
             return load_dataset(source, path, **d)
     except (ValueError, TypeError, OSError) as exc:
         # DataError names the data file and line; the prefix names the scenario and field.
-        from acsim.platform.data import DataError
-
         field = "data.path" if path else "data"
         shown = f" = {path!r}" if path and not isinstance(exc, DataError) else ""
         raise ScenarioError(f"{where}{field}{shown}: {exc}") from None

@@ -9,7 +9,6 @@ readers see the whole file or none, so a file that is there is a finished run.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,50 +17,17 @@ import pandas as pd
 from acsim.abm.model import CollectiveActionModel, ModelParams
 from acsim.platform import experiments as X
 from acsim.platform.data import load_dataset
-from acsim.runs.scenarios import run_id
-from acsim.runs.store import atomic_write, dumps
+from acsim.runs.store import RunSpec, atomic_write, dumps
 
 __all__ = ["RunSpec", "execute_run", "experiment_corpus", "experiment_data_params", "read_run", "runs_dir", "write_run"]
 
 _META_KEY = b"acsim.run"
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One run: ``kind`` ("model" or "experiment"), its parameters, its seed, and where it sits.
-
-    ``params`` are plain data (JSON-able): for ``model`` runs the fields of
-    :class:`acsim.abm.model.ModelParams` (without the seed); for ``experiment`` runs one
-    training run of :func:`acsim.platform.experiments.run_one`. ``point`` holds the sweep values
-    (table columns); ``point_index`` the sweep point's position.
-    """
-
-    run_id: str
-    kind: str
-    params: dict
-    seed: int
-    point: dict = field(default_factory=dict)
-    point_index: int = 0
-
-    @classmethod
-    def make(cls, kind: str, params: dict, seed: int, point: dict | None = None, point_index: int = 0) -> "RunSpec":
-        if kind not in ("model", "experiment"):
-            raise ValueError(f"run kind must be 'model' or 'experiment', got {kind!r}")
-        return cls(run_id(kind, params, seed), kind, params, int(seed), dict(point or {}), int(point_index))
-
-    @property
-    def gpu(self) -> bool:
-        """Whether the run wants a GPU (the transformer firm)."""
-        firm = self.params.get("firm") if self.kind == "model" else self.params.get("learner")
-        return firm == "transformer"
-
-
-
-
 # --------------------------------------------------------------------------- one run
 
 
-def _model_params(params: dict, seed: int) -> ModelParams:
+def run_params(params: dict, seed: int) -> ModelParams:
     p = dict(params)
     fp = dict(p.get("firm_params") or {})
     curve = fp.get("curve")
@@ -74,7 +40,7 @@ def _model_params(params: dict, seed: int) -> ModelParams:
 def execute_run(spec: RunSpec) -> pd.DataFrame:
     """The rows of one run (per round for the model, one row for an experiment run)."""
     if spec.kind == "model":
-        return CollectiveActionModel(_model_params(spec.params, spec.seed)).run().reset_index(drop=True)
+        return CollectiveActionModel(run_params(spec.params, spec.seed)).run().reset_index(drop=True)
     p = spec.params
     data = experiment_data_params(p["data"], spec.seed)
     train, test = experiment_corpus(p["data"], spec.seed)

@@ -1,6 +1,9 @@
-"""Files that several processes may write at once: atomic writes and per-run claims.
+"""The run store: what a run is (:class:`RunSpec`, its :func:`run_id`), atomic writes and per-run claims.
 
 Nothing here imports the rest of acsim, so every layer can use it.
+
+* :class:`RunSpec` and :func:`run_id`: a run is its kind, parameters and seed; its id is
+  the hash of those (and :data:`RUN_SCHEMA`), so a finished run is found again by value.
 
 * :func:`atomic_write` writes through a temporary file with a name no other writer can
   pick (pid + random token), flushed and fsync'd, then ``os.replace``: a reader sees the
@@ -19,10 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import math
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -130,3 +135,45 @@ def jsonable(obj: Any) -> Any:
 
 def dumps(obj: Any) -> str:
     return json.dumps(jsonable(obj), sort_keys=True)
+
+
+# --------------------------------------------------------------------------- run specs and ids
+
+RUN_SCHEMA = "acsim-run-2"  # part of every run id: bump when a run's meaning changes (2: experiment seeds draw their own corpus; the principal probes trained firms)
+
+
+def run_id(kind: str, params: dict[str, Any], seed: int) -> str:
+    """A stable id: the hash of everything that determines a run's numbers."""
+    blob = json.dumps({"schema": RUN_SCHEMA, "kind": kind, "params": params, "seed": int(seed)},
+                      sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: ``kind`` ("model" or "experiment"), its parameters, its seed, and where it sits.
+
+    ``params`` are plain data (JSON-able): for ``model`` runs the fields of
+    :class:`acsim.abm.model.ModelParams` (without the seed); for ``experiment`` runs one
+    training run of :func:`acsim.platform.experiments.run_one`. ``point`` holds the sweep values
+    (table columns); ``point_index`` the sweep point's position.
+    """
+
+    run_id: str
+    kind: str
+    params: dict
+    seed: int
+    point: dict = field(default_factory=dict)
+    point_index: int = 0
+
+    @classmethod
+    def make(cls, kind: str, params: dict, seed: int, point: dict | None = None, point_index: int = 0) -> "RunSpec":
+        if kind not in ("model", "experiment"):
+            raise ValueError(f"run kind must be 'model' or 'experiment', got {kind!r}")
+        return cls(run_id(kind, params, seed), kind, params, int(seed), dict(point or {}), int(point_index))
+
+    @property
+    def gpu(self) -> bool:
+        """Whether the run wants a GPU (the transformer firm)."""
+        firm = self.params.get("firm") if self.kind == "model" else self.params.get("learner")
+        return firm == "transformer"

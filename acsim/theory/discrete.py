@@ -16,7 +16,7 @@ import numpy as np
 
 from acsim import theory
 from acsim.theory.firms.bayes import BayesFirm
-from acsim.platform.strategies import Strategy
+from acsim.theory.strategy import Strategy
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,137 @@
+"""A validated scenario as :class:`acsim.abm.params.ModelParams` fields, and the checks a learner or loader makes of its own settings."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import json
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from acsim.abm.fields import bad
+from acsim.platform.learners.base import REGISTRY, TEXT_LEARNERS, make_learner
+
+if TYPE_CHECKING:
+    from acsim.runs.schema import Rival, Scenario
+
+
+def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
+    """The scenario as :class:`acsim.abm.model.ModelParams` fields (without the seed)."""
+    p, c, f, w, pr = sc.population, sc.collective, sc.firm, sc.workers, sc.principal
+    text = f.kind in TEXT_LEARNERS
+    if f.kind == "theory":
+        fp: dict[str, Any] = {"curve": f.curve}
+        if f.curve == "sigmoid":
+            fp.update(midpoint=f.midpoint, slope=f.slope, offset=f.offset or 0.0)
+    elif f.kind == "bayes":
+        fp = {k: getattr(f, k) for k in ("eps", "adversary", "grid") if getattr(f, k) is not None}
+        if f.world:
+            fp["world_params"] = dict(f.world)
+    else:
+        fp = dict(f.learner)
+        if c.trigger_spacing is not None:
+            fp["spacing"] = c.trigger_spacing
+    net = p.network.params()
+    if "path" in net:
+        net["path"] = str(_resolve(net["path"], base_dir))
+    return {
+        "n_workers": p.n,
+        "cost_dist": p.cost.dist, "cost_params": p.cost.params(),
+        "gamma_dist": p.gamma.dist, "gamma_params": p.gamma.params(),
+        "initial_alpha": c.initial_alpha, "initial_selection": c.initial_selection,
+        "strategy": c.strategy, "target": c.target,
+        "firm": f.kind, "firm_params": fp, "success_metric": f.success_metric,
+        "theory_params": f.bound.given(),
+        # Only text firms read resumes: other firms' run ids must not depend on [data].
+        "data_source": sc.data.source if text else "synthetic",
+        "data_params": data_params(sc, base_dir) if text else {},
+        "belief": w.belief, "prior_belief": w.prior, "hearing": w.hearing,
+        "network": p.network.kind, "network_params": net,
+        "principal": pr.policy, "budget": pr.budget, "margin": pr.margin,
+        "recruits_per_round": pr.recruits_per_round, "principal_curve": pr.curve,
+        "principal_target_alpha": pr.target_alpha, "principal_probes": pr.probes,
+        "allow_leave": w.allow_leave, "temperature": w.temperature, "rounds": sc.rounds,
+        # Only when set: run ids hash these parameters, and batches written before the
+        # option existed must still be found finished.
+        **({"principal_stop": pr.stop} if pr.stop != "target" else {}),
+        **({"rival": _rival_params(sc.rival)} if sc.rival is not None else {}),
+    }
+
+
+def _rival_params(r: Rival) -> dict[str, Any]:
+    out: dict[str, Any] = {"initial_alpha": r.initial_alpha}
+    for key, name in (("target", "target"), ("trigger", "trigger"), ("trigger_spacing", "spacing")):
+        if getattr(r, key) is not None:
+            out[name] = getattr(r, key)
+    return out
+
+
+def _resolve(path: str, base_dir: Path | None) -> Path:
+    q = Path(path).expanduser()
+    return q if q.is_absolute() or base_dir is None else (base_dir / q).resolve()
+
+
+def data_params(sc: Scenario, base_dir: Path | None) -> dict[str, Any]:
+    d = sc.data
+    out: dict[str, Any] = dict(d.options)
+    for k in ("n_train", "n_test", "seed"):
+        if getattr(d, k) is not None:
+            out[k] = getattr(d, k)
+    if d.path is not None:
+        out["path"] = str(_resolve(d.path, base_dir))
+    for k in ("text_column", "label_sep", "encoding", "dedupe"):
+        if getattr(d, k) is not None:
+            out[k] = getattr(d, k)
+    if isinstance(d.label_column, list):
+        out["label_columns"] = list(d.label_column)
+    elif d.label_column is not None:
+        out["label_column"] = d.label_column
+    return out
+
+
+def learner_params(kind: str) -> set[str]:
+    module, cls = REGISTRY[kind].split(":")
+    return set(inspect.signature(getattr(import_module(module), cls)).parameters)
+
+
+@functools.lru_cache(maxsize=256)
+def learner_values(kind: str, given_json: str) -> tuple[str | None, str] | None:
+    """The learner's own check of its settings, run by building it: (setting, problem) or None.
+
+    The learner's constructor is the one place its rules live (ranges, types, the
+    weights on disk). A CUDA device is checked as a name only: whether this machine has
+    one is for the machine that runs (a Ray driver may have no GPU its workers have).
+    """
+    given = json.loads(given_json)
+    trial = dict(given)
+    if isinstance(trial.get("device"), str) and trial["device"].startswith("cuda"):
+        dev = trial["device"]
+        if not (dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit() and kind == "transformer")):
+            return "device", f"must be one of 'auto', 'cpu', 'cuda'{' or cuda:N' if kind == 'transformer' else ''}"
+        trial["device"] = "cpu"
+    try:
+        make_learner(kind, **trial)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for key in sorted(given, key=len, reverse=True):  # the setting the message is about
+            for lead in (f"{key} ", f"{key}="):
+                if text.startswith(lead):
+                    rest = text[len(lead):].split(", got ")[0]
+                    return key, rest.split(": ", 1)[1] if lead.endswith("=") and ": " in rest else rest
+        return None, f"is not valid: {text}"
+    return None
+
+
+def check_kwargs(loc: tuple, given: dict, allowed: set[str], reserved: set[str], fail) -> None:
+    for k in sorted(given):
+        if k in reserved:
+            fail(loc, bad("is set by acsim (seeds come from the scenario's seeds; epochs from experiment.epochs)", sub=k,
+                           value=given[k], has_value=True))
+        elif k not in allowed:
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed - reserved))})"
+            fail(loc, bad(f"is not a known setting here{hint}", sub=k, value=given[k], has_value=True))
+
+

@@ -38,16 +38,18 @@ from scipy.special import expit
 
 from acsim.abm.beliefs import BeliefModel
 from acsim.abm.engines import BayesEngine, CurveEngine, FirmEngine, Measurement
-from acsim.abm.fields import as_error, bad
 from acsim.abm.firm import Firm
 from acsim.abm.networks import build_network, degrees, hub_order
 from acsim.abm.distributions import draw
 from acsim.abm.params import ModelParams
 from acsim.abm.principal import Principal
-from acsim.abm.text_engine import TextEngine
+from acsim.abm.summary import ModelSummary, summarize
+from acsim.abm.text_engine import TextEngine, check_text_data, rival_target
 from acsim.abm.workers import Worker, WorkerArrays
+from acsim.platform.data import is_synthetic, load_dataset
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.platform.text import RIVAL_TRIGGER
+from acsim.theory.discrete import DiscreteWorld, random_world
 from acsim.theory.economics import SuccessCurve, as_success_curve, membership_gain, next_members, sigmoid_curve
 from acsim.theory.strategy import Strategy
 from acsim.theory.theorem_bound import theory_bound
@@ -97,29 +99,6 @@ ROW_COLUMNS: tuple[str, ...] = (
 
 def _row_value(model: "CollectiveActionModel", key: str) -> Any:
     return model._row[key]
-
-
-def rival_target(p: ModelParams, n_classes: int) -> int:
-    """The rival collective's target class: as given, else the class after the collective's."""
-    return int((p.rival or {}).get("target", (p.target + 1) % n_classes))
-
-
-def check_text_data(p: ModelParams, train: Any, test: Any) -> None:
-    """The text firm's corpus fits the run: each target is a class of it, and the test set
-    has resumes outside it (else success S cannot be measured). Also run by
-    :mod:`acsim.runs.preflight` before a batch starts. ParamError names the field."""
-    targets = [(("target",), "", p.target)] + ([(("rival", "target"), "the rival's ", rival_target(p, train.n_classes))]
-                                               if p.rival is not None else [])
-    errs = []
-    for loc, whose, target in targets:
-        if not 0 <= target < train.n_classes:
-            errs.append({"type": bad(f"is outside [0, {train.n_classes - 1}] (a class of the corpus)", value=target, has_value=True), "loc": loc})
-        elif not (~test.labels[:, target]).any():
-            errs.append({"type": bad(f"has no resume outside {whose or 'the '}target class in the test set: success S cannot be measured",
-                                     value=target, has_value=True), "loc": loc})
-    problem = as_error(errs)
-    if problem is not None:
-        raise problem
 
 
 class CollectiveActionModel(mesa.Model):
@@ -218,8 +197,6 @@ class CollectiveActionModel(mesa.Model):
             name = getattr(curve, "label", "") or getattr(curve, "__name__", "custom")
             return CurveEngine(as_success_curve(curve), name if name != "<lambda>" else "custom", bound)
         if p.firm == "bayes":
-            from acsim.theory.discrete import DiscreteWorld, random_world
-
             world = fp.get("world")
             if world is None:
                 world = random_world(np.random.default_rng(int(self.rng.integers(2**63))), **fp.get("world_params", {}))
@@ -249,8 +226,6 @@ class CollectiveActionModel(mesa.Model):
         return engine
 
     def _load_data(self) -> tuple[Any, Any]:
-        from acsim.platform.data import is_synthetic, load_dataset
-
         kw = dict(self.params.data_params)
         if is_synthetic(self.params.data_source):
             kw.setdefault("n_train", min(self.params.n_workers, 25_000))
@@ -284,6 +259,10 @@ class CollectiveActionModel(mesa.Model):
             th = self.firm.theory
             return float(th.success(m.alpha)) if th is not None else 0.0
         return m.success_inclusion if self.params.success_metric == "inclusion" else m.success_top1
+
+    def summary(self) -> "ModelSummary":
+        """What a view needs beyond the rows: thresholds, their band, the principal's curve and α_crit (read-only)."""
+        return summarize(self)
 
     @property
     def alpha(self) -> float:

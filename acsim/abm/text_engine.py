@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from acsim.abm.engines import Measurement
+from acsim.abm.fields import as_error, bad
 from acsim.platform.learners import make_learner
 from acsim.platform.metrics import evaluate
 from acsim.platform.strategies import apply_strategy, estimate_positivity, estimate_xi
@@ -18,6 +19,7 @@ from acsim.theory.strategy import Strategy
 from acsim.theory.theorem_bound import TheoryBound, theory_bound
 
 if TYPE_CHECKING:
+    from acsim.abm.params import ModelParams
     from acsim.platform.data.base import TextDataset
 
 
@@ -176,3 +178,26 @@ class TextEngine:
         if self._curve is None:
             self._curve = as_success_curve(self.theory.success)
         return self._curve
+
+
+def rival_target(p: "ModelParams", n_classes: int) -> int:
+    """The rival collective's target class: as given, else the class after the collective's."""
+    return int((p.rival or {}).get("target", (p.target + 1) % n_classes))
+
+
+def check_text_data(p: "ModelParams", train: Any, test: Any) -> None:
+    """The text firm's corpus fits the run: each target is a class of it, and the test set
+    has resumes outside it (else success S cannot be measured). Also run by
+    :mod:`acsim.runs.preflight` before a batch starts. ParamError names the field."""
+    targets = [(("target",), "", p.target)] + ([(("rival", "target"), "the rival's ", rival_target(p, train.n_classes))]
+                                               if p.rival is not None else [])
+    errs = []
+    for loc, whose, target in targets:
+        if not 0 <= target < train.n_classes:
+            errs.append({"type": bad(f"is outside [0, {train.n_classes - 1}] (a class of the corpus)", value=target, has_value=True), "loc": loc})
+        elif not (~test.labels[:, target]).any():
+            errs.append({"type": bad(f"has no resume outside {whose or 'the '}target class in the test set: success S cannot be measured",
+                                     value=target, has_value=True), "loc": loc})
+    problem = as_error(errs)
+    if problem is not None:
+        raise problem

@@ -18,7 +18,7 @@ import warnings
 from typing import Any
 
 from acsim.abm.fields import ParamError
-from acsim.abm.model import check_text_data
+from acsim.abm.text_engine import check_text_data
 from acsim.platform.data import DataError, is_synthetic, load_dataset
 from acsim.platform.experiments import Curve
 from acsim.platform.learners.base import TEXT_LEARNERS

@@ -9,7 +9,6 @@ readers see the whole file or none, so a file that is there is a finished run.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -67,21 +66,15 @@ def experiment_corpus(data: dict, run_seed: int):
     return _experiment_data(json.dumps(experiment_data_params(data, run_seed), sort_keys=True))
 
 
-# A figure's runs go size by size with the seeds innermost, so one process meets each
-# seed's corpus again and again: keep the last few (one per seed of a figure), not one.
-_DATA_CACHE: OrderedDict[str, Any] = OrderedDict()
-_DATA_CACHE_SIZE = 4
+_DATA_CACHE: dict[str, Any] = {}
 
 
 def _experiment_data(key: str):
-    if key in _DATA_CACHE:
-        _DATA_CACHE.move_to_end(key)
-    else:
+    if key not in _DATA_CACHE:
         d = json.loads(key)
         source, path = d.pop("source"), d.pop("path", None)
+        _DATA_CACHE.clear()
         _DATA_CACHE[key] = load_dataset(source, path, **d)
-        while len(_DATA_CACHE) > _DATA_CACHE_SIZE:
-            _DATA_CACHE.popitem(last=False)
     return _DATA_CACHE[key]
 
 

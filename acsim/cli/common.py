@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import sys
@@ -51,3 +52,18 @@ def _floats(text: str, name: str) -> list[float]:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}") from None
+
+
+@contextlib.contextmanager
+def batch_outcome(runs_folder):
+    """A batch's failure (exit 1, one line) or interruption (exit 130; what is saved and how to resume), said once for every command."""
+    from acsim.runs.batch import BatchError  # pandas, mesa: kept out of `acsim --help`
+
+    try:
+        yield
+    except BatchError as exc:
+        err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished runs are saved in {runs_folder}; run the same command again to finish the rest")
+        raise typer.Exit(code=130) from None

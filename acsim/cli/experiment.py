@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 import acsim
-from acsim.cli.common import _check_range, app, console, err_console, user_errors
+from acsim.cli.common import _check_range, app, batch_outcome, console, user_errors
 from acsim.platform.data import class_index, is_synthetic
 from acsim.platform.fits import FORMS
 from acsim.platform.learners import available_learners, make_learner
@@ -152,14 +151,8 @@ def experiment(
     }
     command = "acsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     warnings.filterwarnings("ignore", message=".*also appear in training")  # said above, for the first split
-    try:
+    with batch_outcome(B.runs_dir(out_dir)):
         result, paths = B.run_scenario(loaded, out_dir, executor, jobs, progress=progress, command=command, runs=runs, manifest=meta)
-    except B.BatchError as exc:
-        err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished runs are saved in {B.runs_dir(out_dir)}; run the same command again to finish the rest")
-        raise typer.Exit(code=130) from None
     table = pd.concat([result.frames[r.run_id].assign(run_id=r.run_id) for r in runs], ignore_index=True)
     table = table[["run_id", *(c for c in table.columns if c != "run_id")]]
     paths = {"runs": atomic_write(out_dir / "runs.parquet", lambda p: table.to_parquet(p, index=False)),

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from acsim.cli.common import app, console, err_console, user_errors
+from acsim.cli.common import app, batch_outcome, console, user_errors
 
 
 @app.command("run")
@@ -82,15 +81,9 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     if dry_run:
         return
     command = "acsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else None
-    try:
+    with batch_outcome(B.runs_dir(out)):
         result, paths = B.run_scenario(loaded, out, executor, jobs, address, progress=progress, figures=figures, command=command,
                                        preflight=False)
-    except B.BatchError as exc:
-        err_console.print(f"[bold red]acsim: error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished runs are saved in {out / 'runs'}; run the same command again to finish the rest")
-        raise typer.Exit(code=130) from None
     console.print(
         f"{result.computed} runs computed, {result.skipped} reused, {result.wall_seconds:.1f} s "
         f"({result.executor}, {result.jobs} worker{'s' if result.jobs != 1 else ''})"

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from acsim.theory import economics
+from acsim.abm.decisions import decide
 from acsim.abm.firm import Firm
 from acsim.abm.principal import Principal
 from acsim.abm.workers import Worker
@@ -198,7 +199,8 @@ def test_vectorised_decisions_equal_the_per_agent_rule():
     pop.committed[np.flatnonzero(pop.member)[:100]] = True
     s = 0.7
     reference = np.array([w.decide(s) for w in m.agents_by_type[Worker]])
-    joins, leaves, _ = m.decide(s)
+    d = decide(pop, m.beliefs, m.params, m.rng, s)
+    joins, leaves = d.joins, d.leaves
     assert np.array_equal(pop.member, reference)
     assert joins > 0 and leaves > 0  # both branches exercised
     assert np.all(pop.member[np.flatnonzero(pop.committed)])  # committed members stayed

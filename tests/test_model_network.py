@@ -75,7 +75,7 @@ def test_network_belief_rule_by_hand():
     anyone = BeliefModel("network", prior=0.1, hearing="any", adjacency=adj, degree=degrees(adj, 4))
     assert anyone.compute(0.9, member).tolist() == pytest.approx([0.9, 0.9, 0.1, 0.1])
     # The principal prices a recruit at the success it would hear on joining.
-    assert avg.at_join(np.array([0.6, 0.6]), np.array([1, 2])).tolist() == pytest.approx([0.35, 0.1])
+    assert avg.at_join(np.array([0.6, 0.6]), np.array([1, 2]), member).tolist() == pytest.approx([0.35, 0.1])
 
 
 def test_the_collective_spreads_from_seeded_hubs_through_their_contacts():

@@ -61,10 +61,9 @@ class BeliefModel:
         self.hearing = hearing
         self.adjacency = adjacency
         self.degree = degree
-        # The weight each non-member gives to what members report; refreshed by compute().
-        self.weight: np.ndarray | None = None
 
     def _weights(self, member: np.ndarray) -> np.ndarray:
+        """The weight each worker gives to what members report (one sparse mat-vec)."""
         assert self.adjacency is not None and self.degree is not None
         k = member_neighbours(self.adjacency, member)
         if self.hearing == "any":
@@ -80,9 +79,7 @@ class BeliefModel:
                 return np.full(member.shape, s)
             out.fill(s)
             return out
-        w = self._weights(member)
-        self.weight = w
-        b = self._combine(w, s, member)
+        b = self._combine(self._weights(member), s, member)
         if out is not None:
             out[:] = b
             return out
@@ -100,18 +97,18 @@ class BeliefModel:
             return np.full(member.shape, s)
         return self._combine(self._weights(member), s, member)
 
-    def at_join(self, success: np.ndarray, workers: np.ndarray) -> np.ndarray:
+    def at_join(self, success: np.ndarray, workers: np.ndarray, member: np.ndarray) -> np.ndarray:
         """Beliefs of non-members ``workers`` if the public success were ``success`` (one value each).
 
         The principal prices a recruit at the success it will expect on joining: the
         value on the principal's S-curve at the collective's size then, as heard by
-        the recruit (so a network recruit who hears little still needs a larger
-        subsidy). Uses the hearing weights of the last :meth:`compute`.
+        the recruit from its contacts among the current ``member`` s (so a network
+        recruit who hears little still needs a larger subsidy).
         """
         s = np.asarray(success, dtype=float)
         if self.kind != "network":
             return s
-        w = self.weight[workers] if self.weight is not None else np.zeros(len(workers))
+        w = self._weights(member)[workers]
         return w * s + (1.0 - w) * self.prior
 
     def for_worker(self, slot: int, success: float, member: np.ndarray) -> float:

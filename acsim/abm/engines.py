@@ -39,6 +39,8 @@ class Measurement:
     accuracy: float
     train_seconds: float
     bound: float
+    # The second collective's (α, top-1, inclusion) from the same retrained model (None without one).
+    rival: tuple[float, float, float] | None = None
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -29,27 +30,15 @@ class Firm(mesa.Agent):
         self.engine = engine
         self.kind: str = engine.kind
         self.source: str = engine.source
-        self.last: Measurement | None = None
         self.trained: bool = engine.trained  # S is measured, no curve is known
-        self.rival_last: tuple[float, float, float] | None = None
 
-    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
-        """Stage 1: fit f = A(P) on the platform's data, members' points through the strategy h."""
+    def step(self, member: np.ndarray, rival: np.ndarray | None = None) -> Measurement:
+        """Stages 1-2: retrain f = A(P) on the platform's data (members' points through the
+        strategy h; the second collective's through its own), then measure S_t, clean
+        accuracy and the bound at α_t, and the second collective's success on the same model."""
         self.engine.retrain(member, rival)
-
-    def measure(self) -> Measurement:
-        """Stage 2: S_t (top-1 and inclusion), clean accuracy, training seconds, bound at α_t."""
-        self.last = self.engine.measure()
-        return self.last
-
-    def step(self) -> Measurement:
-        pop = self.model.population
-        competing = self.model.params.rival is not None
-        self.retrain(pop.member, pop.rival if competing else None)
-        m = self.measure()
-        # The second collective's (α, top-1, inclusion) from the same retrained model.
-        self.rival_last = self.engine.measure_rival() if competing else None
-        return m
+        m = self.engine.measure()
+        return m if rival is None else replace(m, rival=self.engine.measure_rival())
 
     @property
     def theory(self) -> TheoryBound | None:

@@ -4,14 +4,17 @@ Section 6 of the paper assumes a worker knows the success curve S(α) and joins 
 S(α) − c > γS(α); it then reads off the critical mass α_crit for S* = c/(1 − γ) and the
 principal's investment B(α_crit) (Figure 7). Here S is *measured* every round by a firm
 that retrains on the platform's data, workers act on beliefs about it, and a principal
-may pay recruits. One round (``model.step()``), as in DESIGN.md:
+may pay recruits. One round (``model.step()``), as in DESIGN.md, is five calls, each
+taking the previous one's output and returning its own:
 
-1. ``firm.retrain``: fit f on the platform data (members' points through strategy h);
-2. ``firm.measure``: S_t (top-1 and inclusion), clean accuracy, the bound at α_t;
-3. ``model.decide``: every worker forms its belief b_i and joins iff b_i − c_i > γ_i b_i;
-   members for whom that fails leave (vectorised over all workers);
-4. ``principal.step``: subsidised recruits, spend;
-5. ``datacollector.collect``: one row (see :data:`ROW_COLUMNS`).
+1-2. ``firm.step(member, rival) -> Measurement``: retrain f on the platform data
+     (members' points through strategy h), then measure S_t (top-1 and inclusion),
+     clean accuracy and the bound at α_t;
+3.   ``model.decide(measurement) -> Decision``: every worker forms its belief b_i and
+     joins iff b_i − c_i > γ_i b_i; members for whom that fails leave (vectorised);
+4.   ``principal.step(curve, measurement, S) -> Investment``: subsidised recruits, spend;
+5.   ``model.record(measurement, decision, investment)`` → ``datacollector.collect``:
+     one row (see :data:`ROW_COLUMNS`).
 
 Each stage reads only what the previous ones wrote. Everything random is drawn from
 ``model.rng`` (Mesa's seeded numpy generator), so the same seed gives the same rows
@@ -34,15 +37,15 @@ from typing import Any, Callable
 import mesa
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from acsim.abm.beliefs import BeliefModel
+from acsim.abm.decisions import Decision, decide
 from acsim.abm.engines import BayesEngine, CurveEngine, FirmEngine, Measurement
 from acsim.abm.firm import Firm
 from acsim.abm.networks import build_network, degrees, hub_order
 from acsim.abm.distributions import draw
 from acsim.abm.params import ModelParams
-from acsim.abm.principal import Principal
+from acsim.abm.principal import Investment, Principal
 from acsim.abm.summary import ModelSummary, summarize
 from acsim.abm.text_engine import TextEngine, check_text_data, rival_target
 from acsim.abm.workers import Worker, WorkerArrays
@@ -50,7 +53,7 @@ from acsim.platform.data import is_synthetic, load_dataset
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.platform.text import RIVAL_TRIGGER
 from acsim.theory.discrete import DiscreteWorld, random_world
-from acsim.theory.economics import SuccessCurve, as_success_curve, membership_gain, next_members, sigmoid_curve
+from acsim.theory.economics import SuccessCurve, as_success_curve, sigmoid_curve
 from acsim.theory.strategy import Strategy
 from acsim.theory.theorem_bound import theory_bound
 
@@ -170,7 +173,6 @@ class CollectiveActionModel(mesa.Model):
         n_agents = n if params.worker_agents is None else min(n, params.worker_agents)
         self.worker_list: list[Worker] = [Worker(self, i) for i in range(n_agents)]
 
-        self.S = math.nan  # the public success of the current round (stage 2's output)
         self._row: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in ROW_COLUMNS})
 
@@ -275,94 +277,49 @@ class CollectiveActionModel(mesa.Model):
             raise IndexError(f"no Worker agent for slot {slot} (agents exist for 0..{len(self.worker_list) - 1})")
         return self.worker_list[slot]
 
-    # -- stage 3 --------------------------------------------------------------------------
-    def decide_between(self, success: float, rival_success: float) -> tuple[int, int, int, int, float]:
-        """Stage 3 with two collectives: each worker joins (or stays in) the one with the larger gain.
-
-        Gains g_k = (1 − γ)b_k − c with b_k the belief about collective k's success (its
-        own members' reports on a network). A worker picks the larger positive gain; a tie
-        keeps a member where it is and sends a non-member to the first collective. Members
-        bound by the principal's contract stay; with ``allow_leave=False`` nobody leaves or
-        switches. Logit choice (T > 0) draws from {none, first, rival} with weights
-        exp(g/T) (none: exp(0)). Returns (joins, leaves, rival_joins, rival_leaves, willing).
-        """
-        pop, p = self.population, self.params
-        b = self.beliefs.compute(success, pop.member, out=pop.belief)
-        g_a = membership_gain(b, pop.cost, pop.stake)
-        g_b = membership_gain(self.beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
-        if p.temperature > 0:
-            util = np.stack([np.zeros(pop.n), g_a, g_b]) / p.temperature
-            prob = np.exp(util - util.max(axis=0))
-            cum = np.cumsum(prob / prob.sum(axis=0), axis=0)
-            choice = (self.rng.random(pop.n) > cum[:2]).sum(axis=0)  # 0 none, 1 first, 2 rival
-        else:
-            best_a = (g_a > 0) & ((g_a > g_b) | ((g_a == g_b) & ~pop.rival))
-            best_b = (g_b > 0) & ~best_a
-            choice = np.where(best_a, 1, np.where(best_b, 2, 0))
-        fixed = pop.committed | (pop.member | pop.rival) if not p.allow_leave else pop.committed
-        choice = np.where(fixed & pop.member, 1, np.where(fixed & pop.rival, 2, choice))
-        new_a, new_b = choice == 1, choice == 2
-        counts = (int(np.count_nonzero(new_a & ~pop.member)), int(np.count_nonzero(pop.member & ~new_a)),
-                  int(np.count_nonzero(new_b & ~pop.rival)), int(np.count_nonzero(pop.rival & ~new_b)))
-        pop.member[:] = new_a
-        pop.rival[:] = new_b
-        return (*counts, float(np.count_nonzero(g_a > 0)) / pop.n)
-
-    def decide(self, success: float) -> tuple[int, int, float]:
-        """Every worker applies the join rule b − c > γb to its belief (vectorised). Returns (joins, leaves, willing)."""
-        pop, p = self.population, self.params
-        b = self.beliefs.compute(success, pop.member, out=pop.belief)
-        gain = membership_gain(b, pop.cost, pop.stake)
-        if p.temperature > 0:
-            want = self.rng.random(pop.n) < expit(gain / p.temperature)
-        else:
-            want = gain > 0.0
-        new = next_members(pop.member, want, p.allow_leave, pop.committed)
-        n_join, n_leave = int(np.count_nonzero(new & ~pop.member)), int(np.count_nonzero(pop.member & ~new))
-        pop.member[:] = new
-        return n_join, n_leave, float(np.count_nonzero(want)) / pop.n
-
-    # -- one round --------------------------------------------------------------------------
+    # -- one round: the five stages, each taking the previous one's output ----------------
     def step(self) -> None:
         pop = self.population
-        n = pop.n
-        m = self.firm.step()  # stages 1-2
-        self.S = self.public_success(m)
-        members = int(round(m.alpha * n))
-        rival = self.firm.rival_last
-        if rival is None:
-            joins, leaves, willing = self.decide(self.S)  # stage 3
-            r_row = {"rival_alpha": math.nan, "rival_S": math.nan, "rival_joins": 0, "rival_leaves": 0,
-                     "rival_alpha_end": math.nan}
-        else:
-            r_alpha, r_top1, r_incl = rival
-            r_s = r_incl if self.params.success_metric == "inclusion" else r_top1
+        measured = self.firm.step(pop.member, pop.rival if self.params.rival is not None else None)  # stages 1-2
+        decision = self.decide(measured)  # stage 3
+        investment = self.principal.step(self.principal_curve(), measured, decision.S)  # stage 4
+        self._row = self.record(measured, decision, investment)
+        self.datacollector.collect(self)  # stage 5
+
+    def decide(self, measured: Measurement) -> Decision:
+        """Stage 3: beliefs from the round's public success, then the join rule (:mod:`acsim.abm.decisions`)."""
+        rival_s = None
+        if measured.rival is not None:
+            r_alpha, r_top1, r_incl = measured.rival
+            rival_s = r_incl if self.params.success_metric == "inclusion" else r_top1
             if self.params.belief == "theory" and self.firm.theory is not None:
-                r_s = float(self.firm.theory.success(r_alpha))  # the same bound, at the rival's size
-            joins, leaves, r_joins, r_leaves, willing = self.decide_between(self.S, r_s)
-            r_row = {"rival_alpha": r_alpha, "rival_S": r_s, "rival_joins": r_joins, "rival_leaves": r_leaves}
-        self.principal.step()  # stage 4
-        pr = self.principal
-        a = pr.assessment
+                rival_s = float(self.firm.theory.success(r_alpha))  # the same bound, at the rival's size
+        return decide(self.population, self.beliefs, self.params, self.rng, self.public_success(measured), rival_s)
+
+    def record(self, m: Measurement, d: Decision, inv: Investment) -> dict[str, Any]:
+        """Stage 5's row (:data:`ROW_COLUMNS`) from the outputs of stages 1-4 and the members now."""
+        pop = self.population
+        n = pop.n
         members_end = int(np.count_nonzero(pop.member))
         tmin, tmed, tmax = self._threshold_stats
-        self._row = {
+        a = inv.assessment
+        rival = m.rival is not None
+        return {
             "round": self.steps, "firm": self.firm.kind, "S_source": self.firm.source,
-            "alpha": m.alpha, "members": members, "S": self.S,
+            "alpha": m.alpha, "members": int(round(m.alpha * n)), "S": d.S,
             "S_top1": m.success_top1, "S_inclusion": m.success_inclusion, "bound": m.bound,
             "belief_mean": float(pop.belief.mean()),
-            "threshold_min": tmin, "threshold_median": tmed, "threshold_max": tmax, "willing": willing,
-            "joins": joins, "leaves": leaves, "recruits": pr.recruits_round,
+            "threshold_min": tmin, "threshold_median": tmed, "threshold_max": tmax, "willing": d.willing,
+            "joins": d.joins, "leaves": d.leaves, "recruits": inv.recruits,
             "members_end": members_end, "alpha_end": members_end / n,
-            "spend": pr.spend_round, "spend_total": pr.spent_total, "budget_left": pr.budget_left,
-            "principal_status": pr.status,
+            "spend": inv.spend, "spend_total": inv.spend_total, "budget_left": inv.budget_left,
+            "principal_status": inv.status,
             "alpha_crit": a.alpha_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
             "accuracy": m.accuracy, "train_seconds": m.train_seconds,
-            **r_row,
+            "rival_alpha": m.rival[0] if rival else math.nan, "rival_S": d.rival_S,
+            "rival_joins": d.rival_joins, "rival_leaves": d.rival_leaves,
+            "rival_alpha_end": float(np.count_nonzero(pop.rival)) / n if rival else math.nan,
         }
-        if rival is not None:
-            self._row["rival_alpha_end"] = float(np.count_nonzero(pop.rival)) / n
-        self.datacollector.collect(self)  # stage 5
 
     def run(self, rounds: int | None = None, progress: Callable[[int, dict], None] | None = None) -> pd.DataFrame:
         """Run ``rounds`` rounds (default ``params.rounds``) and return all rows so far."""

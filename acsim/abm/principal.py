@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from acsim.abm.engines import Measurement
 from acsim.theory import economics
 from acsim.theory.economics import SuccessCurve
 from acsim.theory.recruitment import recruitment_plan
@@ -57,6 +58,18 @@ class Assessment:
     alpha_crit: float
     B_crit: float  # per worker, economics.principal_investment (homogeneous) or recruitment_plan (heterogeneous)
     B_method: str
+
+
+@dataclass(frozen=True)
+class Investment:
+    """Stage 4's output: what the principal did this round and where it stands."""
+
+    recruits: int
+    spend: float
+    spend_total: float
+    budget_left: float
+    status: str  # off | investing | reached | sustained | unravelled | exhausted | hopeless
+    assessment: Assessment
 
 
 class Principal(mesa.Agent):
@@ -114,7 +127,7 @@ class Principal(mesa.Agent):
         # until a measured round at the current size shows that they stay (verify), and
         # after it stops it keeps watching: "reached" only while the collective holds.
         # An explicit target_alpha is the user's stopping rule and is kept as given.
-        self.verify = bool(getattr(model.firm, "trained", False)) and target_alpha is None
+        self.verify = bool(model.firm.trained) and target_alpha is None
         self.stop_size: int | None = None  # members when it stopped ("reached"/"sustained")
         self._held_status = ""
 
@@ -182,31 +195,32 @@ class Principal(mesa.Agent):
         return self.budget - self.spent_total
 
     # -- stage 4 -------------------------------------------------------------------
-    def holds(self) -> bool:
+    def holds(self, measured: Measurement, success: float) -> bool:
         """Would the collective keep its size on the last measured success, contracts ended?
 
-        Stage 3's rule applied once to every worker with the success the firm measured
-        when it retrained on exactly the current members (no other measurement counts):
-        at least as many want to be members as are now. Used to verify a target reached
-        on an estimated curve (trained firms).
+        Stage 3's rule applied once to every worker with the public ``success`` of the
+        round's measurement, when that measurement was made on exactly the current
+        members (no other measurement counts): at least as many want to be members as
+        are now. Used to verify a target reached on an estimated curve (trained firms).
         """
         pop, model = self.model.population, self.model
         m = int(np.count_nonzero(pop.member))
-        if not self._measured_at(m) or m == 0:
+        if not self._measured_at(measured, m) or m == 0:
             return False
-        s = model.public_success(model.firm.last)
-        want = economics.membership_gain(model.beliefs.project(s, pop.member), pop.cost, pop.stake) > 0.0
+        want = economics.membership_gain(model.beliefs.project(success, pop.member), pop.cost, pop.stake) > 0.0
         nxt = economics.next_members(pop.member, want, model.params.allow_leave)
         return int(np.count_nonzero(nxt)) >= m
 
-    def _measured_at(self, m: int) -> bool:
-        last = self.model.firm.last
-        return last is not None and int(round(last.alpha * self.model.population.n)) == m
+    def _measured_at(self, measured: Measurement, m: int) -> bool:
+        return int(round(measured.alpha * self.model.population.n)) == m
 
-    def step(self) -> None:
-        self.assess(self.model.principal_curve())
-        self.invest()
+    def step(self, curve: SuccessCurve, measured: Measurement, success: float) -> Investment:
+        """Stage 4 on the S-curve the principal plans on, given stage 2's measurement and
+        the public success workers acted on in stage 3."""
+        a = self.assess(curve)
+        self.invest(measured, success)
         self.watch()
+        return Investment(self.recruits_round, self.spend_round, self.spent_total, self.budget_left, self.status, a)
 
     def watch(self) -> None:
         """After stopping: "reached"/"sustained" only while the collective is at least the
@@ -228,7 +242,7 @@ class Principal(mesa.Agent):
     def _order(self, cand: np.ndarray, need: int, s_now: float) -> np.ndarray:
         pop, model = self.model.population, self.model
         if self.policy == "cheapest":
-            b = model.beliefs.at_join(np.full(cand.size, s_now), cand)
+            b = model.beliefs.at_join(np.full(cand.size, s_now), cand, pop.member)
             short = -economics.membership_gain(b, pop.cost[cand], pop.stake[cand])
             if need < cand.size:
                 part = np.argpartition(short, need - 1)[:need]
@@ -239,7 +253,7 @@ class Principal(mesa.Agent):
             return rank[~(pop.member | pop.rival)[rank]][:need]
         return model.rng.choice(cand, size=need, replace=False)  # random seeding
 
-    def invest(self) -> None:
+    def invest(self, measured: Measurement, success: float) -> None:
         """Sign recruits for this round (see class docstring); updates membership and spend."""
         self.spend_round, self.recruits_round = 0.0, 0
         if self.status != "investing":
@@ -251,8 +265,8 @@ class Principal(mesa.Agent):
             self._stop("hopeless")
             return
         m = int(np.count_nonzero(pop.member))
-        if m >= target and self.verify and not self.holds():
-            if not self._measured_at(m):
+        if m >= target and self.verify and not self.holds(measured, success):
+            if not self._measured_at(measured, m):
                 return  # hold the contracts until the firm has retrained on these members
             # Measured at this size, and members would leave: the estimate was optimistic
             # (that measurement is in the curve now); raise the target and recruit on.
@@ -274,7 +288,7 @@ class Principal(mesa.Agent):
         chosen = self._order(cand, need, float(curve(m / n)))
         # Recruit j joins a collective of m + j members: S re-evaluated at each size.
         s_join = np.asarray(curve((m + np.arange(need)) / n), dtype=float)
-        b = self.model.beliefs.at_join(s_join, chosen)
+        b = self.model.beliefs.at_join(s_join, chosen, pop.member)
         pay = np.maximum(0.0, -economics.membership_gain(b, pop.cost[chosen], pop.stake[chosen])) + self.margin
         total = np.cumsum(pay)
         afford = int(np.searchsorted(total, left, side="right"))

@@ -139,7 +139,11 @@ def dumps(obj: Any) -> str:
 
 # --------------------------------------------------------------------------- run specs and ids
 
-RUN_SCHEMA = "acsim-run-2"  # part of every run id: bump when a run's meaning changes (2: experiment seeds draw their own corpus; the principal probes trained firms)
+# Part of every run id: bump when a run's meaning changes, so an old batch's runs are
+# recomputed rather than mixed in. 2: experiment seeds draw their own corpus; the
+# principal probes trained firms. 3: a network recruit is priced on what it hears from
+# the members after stage 3 (before: the hearing weights computed before stage 3).
+RUN_SCHEMA = "acsim-run-3"
 
 
 def run_id(kind: str, params: dict[str, Any], seed: int) -> str:

@@ -76,6 +76,9 @@ def test_network_belief_rule_by_hand():
     assert anyone.compute(0.9, member).tolist() == pytest.approx([0.9, 0.9, 0.1, 0.1])
     # The principal prices a recruit at the success it would hear on joining.
     assert avg.at_join(np.array([0.6, 0.6]), np.array([1, 2]), member).tolist() == pytest.approx([0.35, 0.1])
+    # ... from the members it has now (after stage 3), not those beliefs were last computed from.
+    now = np.array([True, False, True, False])
+    assert avg.at_join(np.array([0.6]), np.array([1]), now).tolist() == pytest.approx([0.6])
 
 
 def test_the_collective_spreads_from_seeded_hubs_through_their_contacts():

@@ -8,9 +8,10 @@ strategy and target; firm; beliefs and network; principal and budget; seed and
 rounds); the main area the Step / Play / Reset buttons, the round counter, the status
 of the background round, and six live charts (see :mod:`dashboard.charts`). Controls
 take effect on Reset. A numeric box refuses text it cannot use (not a number, not a
-whole number where one is needed, out of range, empty) with a message naming the box
-and its range, under the box and above the charts, and a value out of range (γ = 1)
-shows its message too; while any message shows, Step, Play and Reset are disabled and
+whole number where one is needed, out of range, empty) with a message naming the box,
+the value and its range (the schema's, :func:`acsim.abm.fields.range_of`), under the box
+and above the charts, and a rule across fields (network beliefs without a network) shows
+ModelParams' message too; while any message shows, Step, Play and Reset are disabled and
 nothing is built.
 
 Each page (browser tab) has its own :class:`dashboard.session.Session`; all model work

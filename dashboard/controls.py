@@ -22,6 +22,8 @@ from typing import Any
 from acsim.abm.engines import FIRMS
 from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
 from acsim.abm.beliefs import BELIEFS
+from acsim.abm.distributions import param_range
+from acsim.abm.fields import Range, base_type, range_of
 from acsim.abm.model import ModelParams
 from acsim.abm.networks import NETWORKS
 from acsim.theory import STRATEGIES
@@ -37,13 +39,6 @@ DIST_FIELDS: dict[str, tuple[str, ...]] = {
 EDITABLE_DISTS = tuple(DIST_FIELDS)
 COST_DEFAULTS = {"constant": (0.2,), "uniform": (0.05, 0.35), "beta": (2.0, 8.0), "lognormal": (-1.75, 0.6)}
 GAMMA_DEFAULTS = {"constant": (0.5,), "uniform": (0.3, 0.7), "beta": (5.0, 5.0), "lognormal": (-0.7, 0.3)}
-# Population sizes beyond this make one round of a text firm far too slow to watch.
-MAX_WORKERS = 1_000_000
-# Past these a run (rounds) or one training round (epochs) takes longer than anyone watches.
-MAX_ROUNDS = 100_000
-MAX_EPOCHS = 10_000
-# Seeds as numpy and Mesa take them everywhere (32-bit: the same seed means the same run in any tool).
-MAX_SEED = 2**32 - 1
 TEXT_FIRMS = ("bow", "transformer")
 
 
@@ -103,46 +98,38 @@ class Base:
     note: str = ""
 
 
-def _fmt_bound(x: float, whole: bool) -> str:
-    return f"{int(x):,}" if whole else f"{x:g}"
-
-
 @dataclass(frozen=True)
 class Number:
     """One numeric text box of the side panel: its name in messages and what it accepts.
 
-    ``low``/``high`` bound the value (``None``: no bound; ``*_open``: the bound itself is
-    excluded); ``whole``: only whole numbers; ``empty``: what an empty box means (``None``:
-    a value is required). ``at_high``: the message for a value equal to an excluded
-    ``high`` when there is more to say than the range (γ = 1).
+    ``range`` is the schema's own :class:`acsim.abm.fields.Range` for the field the box
+    edits (:meth:`of`), so a text the box accepts is never refused later for a reason the
+    box did not show; ``whole``: only whole numbers; ``empty``: what an empty box means
+    (``None``: a value is required). Messages read like every other acsim message:
+    ``<box> = <value> <problem>``.
     """
 
     label: str
+    range: Range = field(default_factory=Range)
     whole: bool = False
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
     empty: str | None = None
-    at_high: str | None = None
+
+    @classmethod
+    def of(cls, label: str, name: str, empty: str | None = None) -> "Number":
+        """The box for the :class:`ModelParams` field ``name``: its range and integer-ness from the schema."""
+        f = ModelParams.model_fields[name]
+        return cls(label, range_of(f) or Range(), base_type(f.annotation) is int, empty)
 
     def allowed(self) -> str:
-        """The allowed values in words, e.g. ``a whole number in [1, 1,000,000]``."""
+        """The allowed values in words, e.g. ``a whole number in [1, 10000000]``."""
+        r = self.range
         kind = "a whole number" if self.whole else "a number"
-        lo, hi = self.low, self.high
-        if lo is not None and hi is not None:
-            rng = (f" in {'(' if self.low_open else '['}{_fmt_bound(lo, self.whole)}, "
-                   f"{_fmt_bound(hi, self.whole)}{')' if self.high_open else ']'}")
-        elif lo is not None:
-            rng = f" {'>' if self.low_open else '≥'} {_fmt_bound(lo, self.whole)}"
-        elif hi is not None:
-            rng = f" {'<' if self.high_open else '≤'} {_fmt_bound(hi, self.whole)}"
-        else:
-            rng = "" if self.whole else " (any finite one)"
+        unbounded = math.isinf(r.lo) and math.isinf(r.hi)
+        rng = (" (any finite one)" if not self.whole else "") if unbounded else f" in {r.text}"
         return kind + rng + (f", or empty for {self.empty}" if self.empty else "")
 
-    def _refuse(self, shown: str, why: str) -> ValueError:
-        return ValueError(f"{self.label} must be {self.allowed()}; got {shown} ({why})")
+    def _refuse(self, shown: str, problem: str | None = None) -> ValueError:
+        return ValueError(f"{self.label} = {shown} {problem or 'must be ' + self.allowed()}")
 
     def parse(self, text: str | None) -> int | float | None:
         """The value of what a person typed; ValueError (naming the box and its range) if it is not allowed."""
@@ -150,14 +137,14 @@ class Number:
         if not t:
             if self.empty is not None:
                 return None
-            raise ValueError(f"{self.label}: enter {self.allowed()}")
+            raise ValueError(f"{self.label} is required: enter {self.allowed()}")
         try:
             x: int | float = int(t)
         except ValueError:
             try:
                 x = float(t)
             except ValueError:
-                raise self._refuse(repr(t), "not a number") from None
+                raise self._refuse(repr(t)) from None
         return self._check(x, t)
 
     def check(self, value: Any) -> int | float | None:
@@ -165,33 +152,24 @@ class Number:
         if value is None:
             return self.parse(None)
         if isinstance(value, bool):
-            raise self._refuse(repr(value), "not a number")
+            raise self._refuse(repr(value))
         try:
             x = value if isinstance(value, int) else float(value)
         except (TypeError, ValueError):
-            raise self._refuse(repr(value), "not a number") from None
+            raise self._refuse(repr(value)) from None
         return self._check(x, f"{x:g}" if isinstance(x, float) else str(x))
 
     def _check(self, x: int | float, shown: str) -> int | float:
-        if isinstance(x, float):
-            if math.isnan(x):
-                raise self._refuse(shown, "not a number")
-            if math.isinf(x):
-                raise self._refuse(shown, "not finite")
+        if isinstance(x, float) and (math.isnan(x) or (math.isinf(x) and not self.range.contains(x))):
+            raise self._refuse(shown)
         if self.whole:
-            if isinstance(x, float):
-                if not x.is_integer():
-                    raise self._refuse(shown, "not a whole number")
-                x = int(x)
+            if isinstance(x, float) and not x.is_integer():
+                raise self._refuse(shown)
+            x = int(x)
         else:
             x = float(x)
-        lo, hi = self.low, self.high
-        if lo is not None and (x < lo or (self.low_open and x == lo)):
-            raise self._refuse(shown, "below the minimum" if x < lo else "the minimum itself is excluded")
-        if hi is not None and (x > hi or (self.high_open and x == hi)):
-            if x == hi and self.at_high:
-                raise ValueError(self.at_high)
-            raise self._refuse(shown, "above the maximum" if x > hi else "the maximum itself is excluded")
+        if not self.range.contains(x):
+            raise self._refuse(shown, self.range.problem())
         return x
 
     def format(self, value: Any) -> str:
@@ -204,37 +182,27 @@ class Number:
         return str(value)
 
 
-GAMMA_ONE = ("free-ride share γ = 1: the join threshold c/(1 − γ) is infinite, so no worker ever joins; "
-             "choose γ in [0, 1)")
-
-# Every numeric box of the panel but the distributions' parameters (see dist_number).
+# Every numeric box of the panel but the distributions' parameters (see dist_number); the
+# ranges are the schema's (sigmoid midpoint and slope: any finite number, as ModelParams asks).
 NUMBERS: dict[str, Number] = {
-    "n_workers": Number("workers N", whole=True, low=1, high=MAX_WORKERS),
-    "initial_alpha": Number("initial α", low=0.0, high=1.0),
-    "target": Number("target class", whole=True, low=0),
+    "n_workers": Number.of("workers N", "n_workers"),
+    "initial_alpha": Number.of("initial α", "initial_alpha"),
+    "target": Number.of("target class", "target"),
     "midpoint": Number("sigmoid midpoint"),
     "slope": Number("sigmoid slope"),
-    "epochs": Number("epochs", whole=True, low=1, high=MAX_EPOCHS, empty="the learner's default"),
-    "budget": Number("budget", low=0.0, empty="unlimited"),
-    "recruits_per_round": Number("recruits per round", whole=True, low=1, empty="no cap"),
-    "seed": Number("seed", whole=True, low=0, high=MAX_SEED),
-    "rounds": Number("rounds", whole=True, low=1, high=MAX_ROUNDS),
+    # A learner's own rule (epochs >= 1, checked where the learner is built).
+    "epochs": Number("epochs", Range(1), whole=True, empty="the learner's default"),
+    "budget": Number.of("budget", "budget", empty="unlimited"),
+    "recruits_per_round": Number.of("recruits per round", "recruits_per_round", empty="no cap"),
+    "seed": Number.of("seed", "seed"),
+    "rounds": Number.of("rounds", "rounds"),
 }
 
 
 def dist_number(which: str, dist: str, key: str) -> Number:
-    """The box of one parameter of the cost (``which="cost"``) or γ distribution, with the model's ranges."""
+    """The box of one parameter of the cost (``which="cost"``) or γ distribution, with the schema's range."""
     label = ("cost c" if which == "cost" else "free-ride share γ") + f" {key}"
-    if dist == "beta" and key in ("a", "b"):
-        return Number(label, low=0.0, low_open=True)
-    if dist == "lognormal":
-        return Number(label, low=0.0) if key == "sigma" else Number(label)
-    if which == "cost":  # a cost is >= 0
-        return Number(label, low=0.0)
-    # γ: a constant 1, or a uniform from 1, is γ = 1 for everybody (see _check_gamma)
-    if key in ("value", "low"):
-        return Number(label, low=0.0, high=1.0, high_open=True, at_high=GAMMA_ONE)
-    return Number(label, low=0.0, high=1.0)
+    return Number(label, param_range(dist, key, unit=which == "gamma"))
 
 
 def visible_numbers(c: "Controls") -> dict[str, Number]:
@@ -283,8 +251,6 @@ def _dist_params(which: str, c: Controls, base: dict[str, Any]) -> tuple[str, di
     names = DIST_FIELDS[dist]
     vals = (getattr(c, f"{which}_a"), getattr(c, f"{which}_b"))
     params = {k: dist_number(which, dist, k).check(v) for k, v in zip(names, vals)}
-    if dist == "uniform" and params["low"] > params["high"]:
-        raise ValueError(f"{label} high must be ≥ low = {params['low']:g}, got {params['high']:g}")
     if dist == "beta" and base.get(f"{which}_dist") == "beta":
         for k in ("loc", "scale"):  # not in the panel: kept from the scenario
             if k in base.get(f"{which}_params", {}):
@@ -292,17 +258,7 @@ def _dist_params(which: str, c: Controls, base: dict[str, Any]) -> tuple[str, di
     return dist, params
 
 
-def _check_gamma(dist: str, params: dict[str, Any]) -> None:
-    """γ = 1 for every worker: legal in the model (nobody ever joins) but never what a person means."""
-    one = (dist == "constant" and float(params["value"]) == 1.0) or (
-        dist == "uniform" and float(params["low"]) == 1.0 and float(params["high"]) == 1.0
-    )
-    if one:
-        raise ValueError(GAMMA_ONE)
-
-
-# ModelParams' field names (a pydantic model's ``model_fields``; a dataclass's fields before it).
-_PARAM_NAMES = frozenset(getattr(ModelParams, "model_fields", None) or getattr(ModelParams, "__dataclass_fields__"))
+_PARAM_NAMES = frozenset(ModelParams.model_fields)
 
 
 def to_params(c: Controls, base: Base | None = None) -> ModelParams:
@@ -313,8 +269,6 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
     kw["n_workers"] = num["n_workers"]()
     kw["cost_dist"], kw["cost_params"] = _dist_params("cost", c, b)
     kw["gamma_dist"], kw["gamma_params"] = _dist_params("gamma", c, b)
-    if kw["gamma_dist"] in DIST_FIELDS:
-        _check_gamma(kw["gamma_dist"], kw["gamma_params"])
     kw["initial_alpha"] = num["initial_alpha"]()
     kw["strategy"] = c.strategy
     kw["target"] = num["target"]()

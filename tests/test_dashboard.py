@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 from acsim.cli import serve as launcher  # noqa: E402
 from acsim.abm.model import CollectiveActionModel, ModelParams  # noqa: E402
+from acsim.abm.fields import range_of  # noqa: E402
 from dashboard import controls as C  # noqa: E402
 from acsim.abm.summary import summarize  # noqa: E402
 from dashboard.charts import CHARTS, RENDERERS, ChartCache, chart_success, render_all, sample_network  # noqa: E402
@@ -89,20 +90,19 @@ def test_default_controls_build_valid_params():
 @pytest.mark.parametrize(
     "change, words",
     [
-        (dict(gamma_dist="constant", gamma_a=1.0, gamma_b=None), "γ = 1"),
-        (dict(gamma_dist="constant", gamma_a=1.5, gamma_b=None), "[0, 1)"),
-        (dict(gamma_dist="uniform", gamma_a=0.2, gamma_b=None), "enter a number"),
-        (dict(n_workers=0), "workers N must be a whole number in [1, 1,000,000]"),
-        (dict(n_workers=10**9), "above the maximum"),
-        (dict(n_workers=2.5), "not a whole number"),
-        (dict(cost_dist="uniform", cost_a=0.4, cost_b=0.1), "high"),
-        (dict(initial_alpha=1.5), "initial α must be a number in [0, 1]"),
+        (dict(gamma_dist="constant", gamma_a=1.5, gamma_b=None), "free-ride share γ value = 1.5 is outside [0, 1]"),
+        (dict(gamma_dist="uniform", gamma_a=0.2, gamma_b=None), "free-ride share γ high is required: enter a number in [0, 1]"),
+        (dict(n_workers=0), "workers N = 0 is outside [1, 10000000]"),
+        (dict(n_workers=10**9), "workers N = 1000000000 is outside [1, 10000000]"),
+        (dict(n_workers=2.5), "workers N = 2.5 must be a whole number in [1, 10000000]"),
+        (dict(cost_dist="uniform", cost_a=0.4, cost_b=0.1), "cost_params.high = 0.1 is below low = 0.4"),
+        (dict(initial_alpha=1.5), "initial α = 1.5 is outside [0, 1]"),
         (dict(network="none", belief="network"), "needs a network"),
-        (dict(recruits_per_round=0), "recruits per round"),
-        (dict(seed=-1), "seed must be a whole number"),
-        (dict(rounds=None), "rounds: enter a whole number"),
-        (dict(firm="bow", epochs=0), "epochs must be a whole number"),
-        (dict(cost_dist="beta", cost_a=0.0, cost_b=1.0), "cost c a must be a number > 0"),
+        (dict(recruits_per_round=0), "recruits per round = 0 is outside [1, inf)"),
+        (dict(seed=-1), "seed = -1 is outside [0, inf)"),
+        (dict(rounds=None), "rounds is required: enter a whole number in [1, 100000]"),
+        (dict(firm="bow", epochs=0), "epochs = 0 is outside [1, inf)"),
+        (dict(cost_dist="beta", cost_a=0.0, cost_b=1.0), "cost c a = 0 is outside (0, inf)"),
     ],
 )
 def test_invalid_controls_raise_a_message_naming_the_control(change, words):
@@ -123,16 +123,19 @@ def test_switching_distribution_resets_its_parameters():
 
 @pytest.mark.parametrize(
     "text, why",
-    [("abc", "'abc' (not a number)"), ("2.5", "2.5 (not a whole number)"), ("1e9", "1e9 (above the maximum)"),
-     ("", None), ("-5", "-5 (below the minimum)"), ("inf", "inf (not finite)"), ("nan", "nan (not a number)")],
+    [("abc", "= 'abc' must be a whole number in [1, 10000000]"), ("2.5", "= 2.5 must be a whole number in [1, 10000000]"),
+     ("1e9", "= 1e9 is outside [1, 10000000]"), ("", None), ("-5", "= -5 is outside [1, 10000000]"),
+     ("inf", "= inf must be a whole number in [1, 10000000]"), ("nan", "= nan must be a whole number in [1, 10000000]")],
 )
 def test_the_n_box_refuses_bad_text_naming_itself_and_its_range(text, why):
     box = C.NUMBERS["n_workers"]
     with pytest.raises(ValueError) as exc:
         box.parse(text)
     msg = str(exc.value)
-    assert msg.startswith("workers N") and f"whole number in [1, {C.MAX_WORKERS:,}]" in msg
-    assert (why in msg) if why else "enter a whole number" in msg
+    # the range is the schema's own: the box and ModelParams cannot disagree
+    assert C.NUMBERS["n_workers"].range is range_of(ModelParams.model_fields["n_workers"])
+    assert msg.startswith("workers N") and "[1, 10000000]" in msg
+    assert (msg == "workers N " + why) if why else msg == "workers N is required: enter a whole number in [1, 10000000]"
     assert box.parse(" 3000 ") == 3000 and box.parse("2e3") == 2000 and box.parse("2.0") == 2
 
 
@@ -148,7 +151,7 @@ def test_every_shown_box_refuses_text_with_its_name_and_range():
         for field, box in boxes.items():
             seen.add(field)
             assert box.parse(box.format(getattr(c, field))) == getattr(c, field), field
-            for bad in ("abc", "1e400"):
+            for bad in ("abc",) + (() if box.range.contains(math.inf) else ("1e400",)):  # budget: inf is unlimited
                 with pytest.raises(ValueError) as exc:
                     box.parse(bad)
                 assert str(exc.value).startswith(box.label) and box.allowed() in str(exc.value), (field, bad)
@@ -158,10 +161,12 @@ def test_every_shown_box_refuses_text_with_its_name_and_range():
             "epochs", "budget", "recruits_per_round", "seed", "rounds"} <= seen
     # a box the panel hides (epochs of the theory firm) blocks nothing
     assert C.text_errors(C.Controls(), {"epochs": "abc", "n_workers": "7"}) == {}
-    # the box's own rule for γ = 1 is the page's explanation, not just a range
-    with pytest.raises(ValueError, match="γ = 1: the join threshold"):
-        C.dist_number("gamma", "constant", "value").parse("1")
+    # γ = 1 is legal in the model (nobody ever joins), so the box takes it; 1.5 is outside γ's support
+    assert C.dist_number("gamma", "constant", "value").parse("1") == 1.0
+    with pytest.raises(ValueError, match=r"free-ride share γ value = 1.5 is outside \[0, 1\]"):
+        C.dist_number("gamma", "constant", "value").parse("1.5")
     assert C.NUMBERS["budget"].parse("") is None and C.NUMBERS["epochs"].parse("") is None
+    assert C.NUMBERS["budget"].parse("inf") == math.inf
 
 
 def test_loaded_scenario_gives_the_same_params_as_the_batch_runner():
@@ -508,9 +513,9 @@ def _disabled(rc) -> tuple[bool, bool, bool]:
     return tuple(_one(rc, f"acsim-{b}").disabled for b in ("step", "play", "reset"))
 
 
-@pytest.mark.parametrize("text, why", [("abc", "not a number"), ("2.5", "not a whole number"),
-                                       ("1e9", "above the maximum"), ("", "enter a whole number"),
-                                       ("-5", "below the minimum")])
+@pytest.mark.parametrize("text, why", [("abc", "= 'abc' must be a whole number"), ("2.5", "= 2.5 must be a whole number"),
+                                       ("1e9", "= 1e9 is outside"), ("", "is required: enter a whole number"),
+                                       ("-5", "= -5 is outside")])
 def test_page_bad_text_in_the_n_box_shows_why_and_blocks_step_play_reset(rendered, text, why):
     """Fast (no browser): the page itself, as the server renders it. The message names the box and
     its range as soon as the text changes; Step, Play and Reset are disabled (a click that gets
@@ -520,7 +525,7 @@ def test_page_bad_text_in_the_n_box_shows_why_and_blocks_step_play_reset(rendere
     n.v_model = text
     alerts = _alerts(rc)
     assert len(alerts) == 1 and "acsim-input-error" in alerts[0][0], alerts
-    assert alerts[0][1].startswith("workers N") and "[1, 1,000,000]" in alerts[0][1] and why in alerts[0][1]
+    assert alerts[0][1].startswith("workers N " + why) and "[1, 10000000]" in alerts[0][1]
     assert n.error and n.messages == [alerts[0][1]] and n.v_model == text
     assert _disabled(rc) == (True, True, True)
     _one(rc, "acsim-step").fire_event("click", {})  # a click sent before the page showed it disabled
@@ -535,15 +540,15 @@ def test_page_bad_text_in_the_n_box_shows_why_and_blocks_step_play_reset(rendere
     assert n.v_model == "3000" and not _alerts(rc)
 
 
-def test_page_gamma_one_blocks_step_and_play_and_loading_a_scenario_clears_typed_text(rendered):
+def test_page_gamma_out_of_range_blocks_step_and_play_and_loading_a_scenario_clears_typed_text(rendered):
     import ipyvuetify as v
 
     rc, session = rendered
     rc.find(v.Select, class_="acsim-gamma-dist").widget.v_model = "constant"
     g = _one(rc, "acsim-gamma-value")
-    g.v_model = "1"
+    g.v_model = "1.5"
     (cls, msg), = _alerts(rc)
-    assert "γ = 1" in msg and "[0, 1)" in msg and _disabled(rc) == (True, True, True)
+    assert msg == "free-ride share γ value = 1.5 is outside [0, 1]" and _disabled(rc) == (True, True, True)
     _one(rc, "acsim-n").v_model = "abc"
     assert len(_alerts(rc)) == 2
     # a loaded scenario replaces every value: the boxes show it, and nothing typed before blocks anything
@@ -814,19 +819,20 @@ def test_play_runs_rounds_until_pause_and_reset_returns_to_round_0(page):
 
 
 def test_invalid_control_shows_a_message_and_builds_nothing(page, server):
-    """γ = 1 is refused at once: the message, and Step, Play and Reset disabled until it is fixed."""
+    """γ = 1.5 is refused at once (γ's range is the schema's [0, 1]): the message, and Step, Play and
+    Reset disabled until it is fixed; then a negative γ the same way."""
     from playwright.sync_api import expect
 
     page.click(".acsim-step")
     wait_round(page, 1, timeout=WAIT)
     _wait_idle(page)
     _select(page, "acsim-gamma-dist", "constant")
-    _type(page, "acsim-gamma-value", "1")
-    expect(page.locator(".acsim-error")).to_contain_text("γ = 1")
+    _type(page, "acsim-gamma-value", "1.5")
+    expect(page.locator(".acsim-error")).to_contain_text("free-ride share γ value = 1.5 is outside [0, 1]")
     _buttons(page, enabled=False)
     page.screenshot(path=str(ARTIFACTS / "dashboard-invalid.png"), full_page=True)
-    _type(page, "acsim-gamma-value", "1.5")
-    expect(page.locator(".acsim-error")).to_contain_text("[0, 1); got 1.5")
+    _type(page, "acsim-gamma-value", "-0.1")
+    expect(page.locator(".acsim-error")).to_contain_text("free-ride share γ value = -0.1 is outside [0, 1]")
     _buttons(page, enabled=False)
     _type(page, "acsim-gamma-value", "0.5")
     expect(page.locator(".acsim-error")).to_have_count(0)
@@ -839,9 +845,9 @@ def test_invalid_control_shows_a_message_and_builds_nothing(page, server):
     assert server.proc.poll() is None
 
 
-@pytest.mark.parametrize("text, why", [("abc", "'abc' (not a number)"),
-                                       pytest.param("2.5", "2.5 (not a whole number)", marks=pytest.mark.slow),
-                                       pytest.param("1e9", "1e9 (above the maximum)", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("text, why", [("abc", "= 'abc' must be a whole number in [1, 10000000]"),
+                                       pytest.param("2.5", "= 2.5 must be a whole number in [1, 10000000]", marks=pytest.mark.slow),
+                                       pytest.param("1e9", "= 1e9 is outside [1, 10000000]", marks=pytest.mark.slow)])
 def test_bad_text_in_the_n_box_blocks_step_play_reset_until_fixed(page, text, why):
     """The N box refuses "abc", "2.5" and "1e9" as they are typed, naming itself and its range,
     under the box and above the charts; Step, Play and Reset wait; the box never shows a
@@ -849,7 +855,7 @@ def test_bad_text_in_the_n_box_blocks_step_play_reset_until_fixed(page, text, wh
     from playwright.sync_api import expect
 
     _type(page, "acsim-n", text)
-    msg = f"workers N must be a whole number in [1, {C.MAX_WORKERS:,}]; got {why}"
+    msg = f"workers N {why}"
     expect(page.locator(".acsim-input-error")).to_have_text(msg)
     expect(page.locator(".acsim-n")).to_contain_text(msg)  # under the box too
     expect(page.locator(".acsim-pending")).to_have_count(0)

@@ -7,7 +7,7 @@ from typing import Any, Literal, Optional
 
 import numpy as np
 
-from acsim.abm.fields import Strict, bad, interval
+from acsim.abm.fields import Range, Strict, bad, interval
 
 DISTRIBUTIONS = ("constant", "uniform", "beta", "lognormal", "values")
 
@@ -28,6 +28,20 @@ _DIST_KEYS = {  # allowed, required
     "lognormal": ({"mean", "sigma"}, {"mean", "sigma"}),
     "values": ({"values"}, {"values"}),
 }
+def param_range(dist: str, key: str, unit: bool) -> Range:
+    """The allowed values of one parameter of a cost (``unit=False``) or γ (``unit=True``) distribution.
+
+    Values of the support itself (constant, uniform, beta's loc) lie in [0, ∞) for costs
+    and [0, 1] for γ; beta's shapes are > 0; a lognormal's mean is any finite number, its
+    sigma ≥ 0. The dashboard's boxes read their bounds from here too.
+    """
+    if dist == "beta" and key in ("a", "b"):
+        return Range(0.0, lo_open=True)
+    if dist == "lognormal":
+        return Range(0.0) if key == "sigma" else Range()
+    return Range(0.0, 1.0 if unit else math.inf)
+
+
 _ALL_DIST_KEYS = ("value", "low", "high", "a", "b", "loc", "scale", "mean", "sigma", "values")
 
 
@@ -68,31 +82,27 @@ class Dist(Strict):
         hi = 1.0 if unit else math.inf
         support = interval(0.0, hi)
 
-        def inside(k: str, v: float | None) -> None:
-            if v is not None and not (math.isfinite(v) and 0.0 <= v <= hi):
-                raise bad(f"is outside {support}", sub=k, value=v, has_value=True)
+        def inside(k: str) -> None:
+            v, r = getattr(self, k), param_range(self.dist, k, unit)
+            if v is not None and not r.contains(v):
+                raise bad(r.problem(), sub=k, value=v, has_value=True)
 
         if self.dist == "constant":
-            inside("value", self.value)
+            inside("value")
         elif self.dist == "uniform":
-            inside("low", self.low)
-            inside("high", self.high)
+            inside("low")
+            inside("high")
             if self.low > self.high:  # type: ignore[operator]
                 raise bad(f"is below low = {self.low:g}", sub="high", value=self.high, has_value=True)
         elif self.dist == "beta":
-            for k in ("a", "b"):
-                v = getattr(self, k)
-                if not (math.isfinite(v) and v > 0):
-                    raise bad("is outside (0, inf)", sub=k, value=v, has_value=True)
-            inside("loc", self.loc)
+            for k in ("a", "b", "loc"):
+                inside(k)
             loc, scale = self.loc or 0.0, 1.0 if self.scale is None else self.scale
             if not (math.isfinite(scale) and scale >= 0 and loc + scale <= hi):
                 raise bad(f"must be >= 0 with loc + scale in {support}", sub="scale", value=scale, has_value=True)
         elif self.dist == "lognormal":
-            if not math.isfinite(self.mean):  # type: ignore[arg-type]
-                raise bad("must be finite", sub="mean", value=self.mean, has_value=True)
-            if not (math.isfinite(self.sigma) and self.sigma >= 0):  # type: ignore[arg-type, operator]
-                raise bad("is outside [0, inf)", sub="sigma", value=self.sigma, has_value=True)
+            inside("mean")
+            inside("sigma")
             if not unit and lognormal_overflows(self.mean, self.sigma):  # type: ignore[arg-type]
                 raise bad(f"is too large for mean = {self.mean:g}: costs exp(mean + sigma·z) overflow to inf "
                           f"(need mean + 10·sigma <= {LOGNORMAL_LIMIT:.2f})", sub="sigma", value=self.sigma, has_value=True)

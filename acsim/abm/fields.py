@@ -169,11 +169,12 @@ def _section_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     for part in loc:
         if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
             return None
-        model = _bare(model.model_fields[part].annotation)
+        model = base_type(model.model_fields[part].annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _bare(tp: Any) -> Any:
+def base_type(tp: Any) -> Any:
+    """A field's type without Annotated and Optional (``int`` for ``Optional[PosInt]``)."""
     while True:
         origin = get_origin(tp)
         if origin is Annotated:

@@ -46,80 +46,16 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import pandas as pd
 
 from acsim.abm.model import CollectiveActionModel, ModelParams
 from acsim.abm.summary import summarize
-from dashboard.charts import ChartCache, NetworkSample, render_all, sample_network
+from dashboard.charts import ChartCache, render_all
+from dashboard.network_sample import NetworkSample, sample_network
+from dashboard.state import SessionState, Snapshot, Status
 from dashboard.controls import summary
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the page shows after a round (or after building: round 0)."""
-
-    generation: int
-    round: int
-    charts: Mapping[str, bytes]
-    rows: pd.DataFrame
-    summary: str
-    seed: int
-    rounds: int
-    firm: str
-    n_workers: int
-    alpha: float
-    members: int
-    success: float
-    spend_total: float
-    principal_status: str
-    render_seconds: float
-
-
-@dataclass(frozen=True)
-class Status:
-    """What is happening now (the page polls nothing: it re-reads this on every notify)."""
-
-    phase: str  # empty | building | ready | stepping | error
-    busy: bool
-    playing: bool
-    round: int  # rounds done (and shown) by the current model
-    running_round: int | None  # the round being computed, if any
-    elapsed: float  # seconds into the current operation
-    expected: float | None  # how long the last round took (progress estimate)
-    message: str
-    error: str | None
-    discarded: int
-    firm: str = ""
-    stopping: bool = False  # Pause was pressed during a round
-    queued: int = 0  # Step clicks still to run after the running round (or the build)
-    refused: int = 0  # Step clicks that came while playing (Play already runs rounds)
-
-
-@dataclass
-class _State:
-    generation: int = 0
-    model: CollectiveActionModel | None = None
-    params: ModelParams | None = None
-    sample: NetworkSample | None = None
-    charts: ChartCache | None = None  # the model's unchanged charts (kept here, never on the model)
-    snapshot: Snapshot | None = None
-    phase: str = "empty"
-    busy: bool = False
-    playing: bool = False
-    play_until: int = 0
-    queued: int = 0
-    refused: int = 0
-    started: float = 0.0
-    running_round: int | None = None
-    last_round_seconds: float | None = None
-    message: str = "Press Reset to build the model."
-    error: str | None = None
-    discarded: int = 0
-    previous_rows: pd.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Session:
@@ -139,7 +75,7 @@ class Session:
         self.tick = float(tick)
         self.sample_nodes = int(sample_nodes)
         self._lock = threading.RLock()
-        self._s = _State()
+        self._s = SessionState()
         self._closed = False
         self._threads: list[threading.Thread] = []
 
@@ -300,7 +236,7 @@ class Session:
             alive[0].join(min(left, 0.5))
 
     # ------------------------------------------------------------------ background work
-    def _claim(self, s: _State) -> None:
+    def _claim(self, s: SessionState) -> None:
         s.busy, s.phase, s.error = True, "stepping", None
         s.started = time.monotonic()
 

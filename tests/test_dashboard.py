@@ -39,7 +39,8 @@ from acsim.abm.model import CollectiveActionModel, ModelParams  # noqa: E402
 from acsim.abm.fields import range_of  # noqa: E402
 from dashboard import controls as C  # noqa: E402
 from acsim.abm.summary import summarize  # noqa: E402
-from dashboard.charts import CHARTS, RENDERERS, ChartCache, chart_success, render_all, sample_network  # noqa: E402
+from dashboard.charts import CHARTS, RENDERERS, ChartCache, chart_success, render_all  # noqa: E402
+from dashboard.network_sample import sample_network  # noqa: E402
 from dashboard.session import Session  # noqa: E402
 from dashboard.testing import (  # noqa: E402
     DashboardServer,

@@ -3,7 +3,7 @@
 Nothing here imports acsim: every module under ``acsim/`` is parsed with :mod:`ast`, so a
 broken or heavy module cannot hide a violation. The rules:
 
-* ``size``: no module is over :data:`MAX_LINES` lines (one concept per file).
+* ``size``: no module of ``acsim/`` or ``dashboard/`` is over :data:`MAX_LINES` lines (one concept per file).
 * ``layer``: a module imports only its own layer and the layers above it
   (theory <- platform <- abm <- runs <- cli, plots); ``acsim.runs.store`` imports nothing
   of acsim; nothing in acsim imports ``dashboard``.
@@ -172,8 +172,10 @@ def test_modules_found() -> None:
 
 
 def test_module_size() -> None:
+    files = {**modules(), **{f"dashboard.{p.stem}": p for p in sorted((ROOT / "dashboard").glob("*.py"))}}
+    assert "dashboard.app" in files
     problems = []
-    for module, path in modules().items():
+    for module, path in files.items():
         n = len(path.read_text(encoding="utf-8").splitlines())
         if n > MAX_LINES:
             problems.append(f"{path.relative_to(ROOT)}:{n}: size: {module} has {n} lines (at most {MAX_LINES})")

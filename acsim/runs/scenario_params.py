@@ -16,6 +16,15 @@ from acsim.platform.learners.base import REGISTRY, TEXT_LEARNERS, make_learner
 if TYPE_CHECKING:
     from acsim.runs.schema import Rival, Scenario
 
+# Scenario sections whose keys are ModelParams fields under the file's names: the schema
+# builds these sections from ModelParams' own fields (type, range, default), and
+# model_params maps them back, so each rule is written once.
+WORKER_KEYS = {"belief": "belief", "prior": "prior_belief", "hearing": "hearing", "allow_leave": "allow_leave",
+               "temperature": "temperature"}
+PRINCIPAL_KEYS = {"policy": "principal", "budget": "budget", "margin": "margin", "recruits_per_round": "recruits_per_round",
+                  "curve": "principal_curve", "target_alpha": "principal_target_alpha", "stop": "principal_stop",
+                  "probes": "principal_probes"}
+
 
 def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
     """The scenario as :class:`acsim.abm.model.ModelParams` fields (without the seed)."""
@@ -47,12 +56,10 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         # Only text firms read resumes: other firms' run ids must not depend on [data].
         "data_source": sc.data.source if text else "synthetic",
         "data_params": data_params(sc, base_dir) if text else {},
-        "belief": w.belief, "prior_belief": w.prior, "hearing": w.hearing,
         "network": p.network.kind, "network_params": net,
-        "principal": pr.policy, "budget": pr.budget, "margin": pr.margin,
-        "recruits_per_round": pr.recruits_per_round, "principal_curve": pr.curve,
-        "principal_target_alpha": pr.target_alpha, "principal_probes": pr.probes,
-        "allow_leave": w.allow_leave, "temperature": w.temperature, "rounds": sc.rounds,
+        **{field: getattr(w, key) for key, field in WORKER_KEYS.items()},
+        **{field: getattr(pr, key) for key, field in PRINCIPAL_KEYS.items() if key != "stop"},
+        "rounds": sc.rounds,
         # Only when set: run ids hash these parameters, and batches written before the
         # option existed must still be found finished.
         **({"principal_stop": pr.stop} if pr.stop != "target" else {}),

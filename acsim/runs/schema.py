@@ -64,23 +64,17 @@ from __future__ import annotations
 import codecs
 import inspect
 import json
-import math
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, create_model
 from pydantic_core import PydanticCustomError
 
-from acsim.abm.beliefs import BELIEFS, HEARING
 from acsim.abm.engines import FIRMS
-from acsim.abm.fields import Eps, Finite, NonNeg, NonNegInt, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message
-from acsim.abm.params import (
-    PRINCIPAL_CURVES, SELECTIONS, SUCCESS_METRICS, Bound, Budget, Dist, Grid, ModelParams, Network, NWorkers,
-    Offset, Probes, Rounds, TargetAlpha,
-)
-from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
+from acsim.abm.fields import Eps, Finite, NonNegInt, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message
+from acsim.abm.params import SELECTIONS, SUCCESS_METRICS, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds
 from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.scenario_params import check_kwargs, learner_params, learner_values, model_params
+from acsim.runs.scenario_params import PRINCIPAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params
 from acsim.theory import STRATEGIES
 from acsim.theory.discrete import random_world
 from acsim.theory.firms.bayes import ADVERSARIES
@@ -145,23 +139,17 @@ class Firm(Strict):
     bound: Bound = Field(default_factory=Bound)
 
 
-class Workers(Strict):
-    belief: Literal[BELIEFS] = "empirical"  # type: ignore[valid-type]
-    prior: Unit = 0.0
-    hearing: Literal[HEARING] = "average"  # type: ignore[valid-type]
-    allow_leave: bool = True
-    temperature: NonNeg = 0.0
+def _section_of(name: str, keys: dict[str, str], doc: str) -> type[Strict]:
+    """A scenario section whose keys are :class:`ModelParams` fields: their types, ranges and defaults."""
+    spec: dict[str, Any] = {}
+    for key, field in keys.items():
+        f = ModelParams.model_fields[field]
+        spec[key] = (Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation, f.default)
+    return create_model(name, __base__=Strict, __doc__=doc, __module__=__name__, **spec)
 
 
-class PrincipalSection(Strict):
-    policy: Literal[PRINCIPALS] = "none"  # type: ignore[valid-type]
-    budget: Budget = math.inf
-    margin: NonNeg = 0.0
-    recruits_per_round: Optional[PosInt] = None
-    curve: Literal[PRINCIPAL_CURVES] = "auto"  # type: ignore[valid-type]
-    target_alpha: Optional[TargetAlpha] = None
-    stop: Literal[PRINCIPAL_STOPS] = "target"  # type: ignore[valid-type]
-    probes: Probes = 8
+Workers = _section_of("Workers", WORKER_KEYS, "[workers]: what workers believe S is and how they choose (ModelParams' fields).")
+PrincipalSection = _section_of("PrincipalSection", PRINCIPAL_KEYS, "[principal]: who invests and how (ModelParams' principal fields).")
 
 
 class Data(Strict):

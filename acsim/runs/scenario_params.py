@@ -24,6 +24,8 @@ WORKER_KEYS = {"belief": "belief", "prior": "prior_belief", "hearing": "hearing"
 PRINCIPAL_KEYS = {"policy": "principal", "budget": "budget", "margin": "margin", "recruits_per_round": "recruits_per_round",
                   "curve": "principal_curve", "target_alpha": "principal_target_alpha", "stop": "principal_stop",
                   "probes": "principal_probes"}
+# [rival] keys -> acsim.abm.params.Rival fields.
+RIVAL_KEYS = {"initial_alpha": "initial_alpha", "target": "target", "trigger": "trigger", "trigger_spacing": "spacing"}
 
 
 def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
@@ -68,11 +70,8 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
 
 
 def _rival_params(r: Rival) -> dict[str, Any]:
-    out: dict[str, Any] = {"initial_alpha": r.initial_alpha}
-    for key, name in (("target", "target"), ("trigger", "trigger"), ("trigger_spacing", "spacing")):
-        if getattr(r, key) is not None:
-            out[name] = getattr(r, key)
-    return out
+    # initial_alpha always (it has a default), the others only when given.
+    return {name: getattr(r, key) for key, name in RIVAL_KEYS.items() if key == "initial_alpha" or getattr(r, key) is not None}
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:

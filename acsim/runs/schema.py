@@ -66,15 +66,16 @@ import inspect
 import json
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, Field, PrivateAttr, ValidationError, create_model
 from pydantic_core import PydanticCustomError
 
 from acsim.abm.engines import FIRMS
-from acsim.abm.fields import Eps, Finite, NonNegInt, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message
+from acsim.abm.fields import Eps, Finite, NonNegInt, ParamError, PosInt, Range, Strict, Unit, bad, first_message
 from acsim.abm.params import SELECTIONS, SUCCESS_METRICS, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds
+from acsim.abm.params import Rival as ParamsRival
 from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.scenario_params import PRINCIPAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params
+from acsim.runs.scenario_params import PRINCIPAL_KEYS, RIVAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params
 from acsim.theory import STRATEGIES
 from acsim.theory.discrete import random_world
 from acsim.theory.firms.bayes import ADVERSARIES
@@ -115,15 +116,6 @@ class Collective(Strict):
     trigger_spacing: Optional[PosInt] = None
 
 
-class Rival(Strict):
-    """A second collective competing on the same platform (``ModelParams.rival``, :class:`acsim.abm.params.Rival`)."""
-
-    initial_alpha: Unit = 0.0
-    target: Optional[NonNegInt] = None
-    trigger: Optional[Word] = None
-    trigger_spacing: Optional[PosInt] = None
-
-
 class Firm(Strict):
     kind: Literal[FIRMS] = "theory"  # type: ignore[valid-type]
     success_metric: Literal[SUCCESS_METRICS] = "inclusion"  # type: ignore[valid-type]
@@ -139,17 +131,19 @@ class Firm(Strict):
     bound: Bound = Field(default_factory=Bound)
 
 
-def _section_of(name: str, keys: dict[str, str], doc: str) -> type[Strict]:
-    """A scenario section whose keys are :class:`ModelParams` fields: their types, ranges and defaults."""
+def _section_of(name: str, keys: dict[str, str], doc: str, source: type[BaseModel] = ModelParams) -> type[Strict]:
+    """A scenario section whose keys are fields of ``source`` (ModelParams): their types, ranges and defaults."""
     spec: dict[str, Any] = {}
     for key, field in keys.items():
-        f = ModelParams.model_fields[field]
+        f = source.model_fields[field]
         spec[key] = (Annotated[(f.annotation, *f.metadata)] if f.metadata else f.annotation, f.default)
     return create_model(name, __base__=Strict, __doc__=doc, __module__=__name__, **spec)
 
 
 Workers = _section_of("Workers", WORKER_KEYS, "[workers]: what workers believe S is and how they choose (ModelParams' fields).")
 PrincipalSection = _section_of("PrincipalSection", PRINCIPAL_KEYS, "[principal]: who invests and how (ModelParams' principal fields).")
+Rival = _section_of("Rival", RIVAL_KEYS, "[rival]: a second collective on the same platform (acsim.abm.params.Rival's fields).",
+                    ParamsRival)
 
 
 class Data(Strict):

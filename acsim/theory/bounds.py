@@ -108,6 +108,12 @@ def _effective_positivity(p: np.ndarray, e: np.ndarray) -> np.ndarray:
     return (1.0 - e) * p - e
 
 
+def _feature_only_args(xi: ArrayLike, p: ArrayLike, eps: ArrayLike) -> tuple[np.ndarray, ...]:
+    """ξ ≥ 0, p ∈ (0, 1], ε ∈ [0, 0.5) checked, and the effective positivity (Theorem 3, Corollary 4)."""
+    x, pp, e = check("xi", xi, 0.0), check("p", p, 0.0, 1.0, lo_open=True), _eps(eps)
+    return x, pp, e, _effective_positivity(pp, e)
+
+
 def feature_only_success_bound(
     alpha: ArrayLike, xi: ArrayLike, p: ArrayLike, eps: ArrayLike = 0.0
 ) -> float | np.ndarray:
@@ -120,10 +126,7 @@ def feature_only_success_bound(
     erase all positivity, the theorem says nothing, and the bound is ``-inf``.
     """
     a = _alpha(alpha)
-    x = check("xi", xi, 0.0)
-    pp = check("p", p, 0.0, 1.0, lo_open=True)
-    e = _eps(eps)
-    eff = _effective_positivity(pp, e)
+    x, pp, e, eff = _feature_only_args(xi, p, eps)
     num = 1.0 - (1.0 - e) * pp - e * a
     with np.errstate(divide="ignore", invalid="ignore"):
         val = 1.0 - num / (a * eff) * x
@@ -141,10 +144,7 @@ def feature_only_critical_mass(
     (no guarantee at any size, as in Theorem 3).
     """
     s = _target(target)
-    x = check("xi", xi, 0.0)
-    pp = check("p", p, 0.0, 1.0, lo_open=True)
-    e = _eps(eps)
-    eff = _effective_positivity(pp, e)
+    x, pp, e, eff = _feature_only_args(xi, p, eps)
     den = (1.0 - s) * eff + e * x
     with np.errstate(divide="ignore", invalid="ignore"):
         val = (1.0 - (1.0 - e) * pp) * x / den

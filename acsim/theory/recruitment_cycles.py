@@ -207,9 +207,7 @@ class _Certifier:
                 continue
             dst = np.r_[slots[1:], slots[0]]
             movers = self.perm[slots]
-            before = self.base[movers].sum()
-            after = np.maximum(0.0, self.mk.s[movers] * (self.mk.t[movers] - self.mk.S[dst])).sum()
-            if after < before - 1e-15 * self.scale * slots.size:
+            if self._cheaper(movers, dst, slots.size):
                 perm[dst] = movers
                 used[slots] = True
                 applied += 1
@@ -220,6 +218,12 @@ class _Certifier:
             self._build()
             return moved
         return np.zeros(0, dtype=np.int64)
+
+    def _cheaper(self, movers: np.ndarray, dst: np.ndarray, n_slots: int) -> bool:
+        """Moving ``movers`` to the positions ``dst`` lowers their total shortfall (beyond rounding)."""
+        mk = self.mk
+        after = np.maximum(0.0, mk.s[movers] * (mk.t[movers] - mk.S[dst])).sum()
+        return bool(after < self.base[movers].sum() - 1e-15 * self.scale * n_slots)
 
     def _settle_all(self, max_rotations: int = 200) -> bool:
         for _ in range(max_rotations):
@@ -292,9 +296,7 @@ class _Certifier:
                 src = slots
                 dst = np.r_[slots[1:], v]
                 movers = self.perm[src]
-                before = self.base[movers].sum()
-                after = np.maximum(0.0, mk.s[movers] * (mk.t[movers] - mk.S[dst])).sum()
-                if after < before - 1e-15 * self.scale * slots.size:
+                if self._cheaper(movers, dst, slots.size):
                     perm[dst] = movers
                     used[slots] = True
                     applied += 1

@@ -205,12 +205,23 @@ class _Certifier:
             slots = cyc[::-1]  # forwards along the cycle
             if slots.size < 2 or used[slots].any():
                 continue
-            dst = np.r_[slots[1:], slots[0]]
-            movers = self.perm[slots]
-            if self._cheaper(movers, dst, slots.size):
-                perm[dst] = movers
-                used[slots] = True
-                applied += 1
+            applied += self._move(perm, used, slots, np.r_[slots[1:], slots[0]])
+        return self._commit(perm, applied)
+
+    def _move(self, perm: np.ndarray, used: np.ndarray, slots: np.ndarray, dst: np.ndarray) -> int:
+        """Move the occupants of ``slots`` to ``dst`` in the candidate ``perm`` if that lowers
+        their total shortfall (beyond rounding); 1 if applied, else 0."""
+        mk = self.mk
+        movers = self.perm[slots]
+        after = np.maximum(0.0, mk.s[movers] * (mk.t[movers] - mk.S[dst])).sum()
+        if not after < self.base[movers].sum() - 1e-15 * self.scale * slots.size:
+            return 0
+        perm[dst] = movers
+        used[slots] = True
+        return 1
+
+    def _commit(self, perm: np.ndarray, applied: int) -> np.ndarray:
+        """Adopt ``perm`` if its moves lowered the plan's total cost; the workers moved (none if not)."""
         if applied and self.mk.cost(perm).sum() < self.mk.cost(self.perm).sum():
             moved = np.flatnonzero(perm != self.perm)
             self.perm = perm
@@ -218,12 +229,6 @@ class _Certifier:
             self._build()
             return moved
         return np.zeros(0, dtype=np.int64)
-
-    def _cheaper(self, movers: np.ndarray, dst: np.ndarray, n_slots: int) -> bool:
-        """Moving ``movers`` to the positions ``dst`` lowers their total shortfall (beyond rounding)."""
-        mk = self.mk
-        after = np.maximum(0.0, mk.s[movers] * (mk.t[movers] - mk.S[dst])).sum()
-        return bool(after < self.base[movers].sum() - 1e-15 * self.scale * n_slots)
 
     def _settle_all(self, max_rotations: int = 200) -> bool:
         for _ in range(max_rotations):
@@ -293,20 +298,8 @@ class _Certifier:
                 if used[slots].any() or np.unique(slots).size != slots.size:
                     continue
                 # occupant of x_a moves to x_{a+1}; worker i (at u) moves to v
-                src = slots
-                dst = np.r_[slots[1:], v]
-                movers = self.perm[src]
-                if self._cheaper(movers, dst, slots.size):
-                    perm[dst] = movers
-                    used[slots] = True
-                    applied += 1
-        if applied and mk.cost(perm).sum() < mk.cost(self.perm).sum():
-            moved = np.flatnonzero(perm != self.perm)
-            self.perm = perm
-            self.cycles += applied
-            self._build()
-            return moved, safe
-        return np.zeros(0, dtype=np.int64), safe
+                applied += self._move(perm, used, slots, np.r_[slots[1:], v])
+        return self._commit(perm, applied), safe
 
     def run(self, max_passes: int, max_checks: int) -> tuple[bool, float, float]:
         """(certified?, D at the last pricing, its rounding scale); the plan is ``self.perm``.

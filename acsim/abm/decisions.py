@@ -55,6 +55,13 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
     return Decision(float(success), joins, leaves, float(np.count_nonzero(want)) / pop.n)
 
 
+def project(pop: "WorkerArrays", beliefs: BeliefModel, success: float, member: np.ndarray, allow_leave: bool) -> np.ndarray:
+    """Who would be a member after one deterministic stage 3 from ``member`` at public
+    ``success``, every contract ended; the model is not touched (the principal's look-ahead)."""
+    want = membership_gain(beliefs.project(success, member), pop.cost, pop.stake) > 0.0
+    return next_members(member, want, allow_leave)
+
+
 def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng: np.random.Generator,
                     success: float, rival_success: float) -> Decision:
     """Two collectives: each worker joins (or stays in) the one with the larger gain.

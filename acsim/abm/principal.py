@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from acsim.abm.decisions import project
 from acsim.abm.engines import Measurement
 from acsim.theory import economics
 from acsim.theory.economics import SuccessCurve
@@ -183,8 +184,7 @@ class Principal(mesa.Agent):
         member = pop.member.copy()
         for _ in range(rounds):
             s = float(curve(np.count_nonzero(member) / pop.n))
-            want = economics.membership_gain(model.beliefs.project(s, member), pop.cost, pop.stake) > 0.0
-            nxt = economics.next_members(member, want, model.params.allow_leave)  # contracts ended
+            nxt = project(pop, model.beliefs, s, member, model.params.allow_leave)  # contracts ended
             if np.array_equal(nxt, member):
                 break
             member = nxt
@@ -207,8 +207,7 @@ class Principal(mesa.Agent):
         m = int(np.count_nonzero(pop.member))
         if not self._measured_at(measured, m) or m == 0:
             return False
-        want = economics.membership_gain(model.beliefs.project(success, pop.member), pop.cost, pop.stake) > 0.0
-        nxt = economics.next_members(pop.member, want, model.params.allow_leave)
+        nxt = project(pop, model.beliefs, success, pop.member, model.params.allow_leave)
         return int(np.count_nonzero(nxt)) >= m
 
     def _measured_at(self, measured: Measurement, m: int) -> bool:

@@ -114,6 +114,25 @@ def test_sizes_that_round_to_one_member_count_are_dropped_and_reported():
     assert len(set(counts)) == len(counts) and dropped and len(spec.sizes) + len(dropped) == 20
 
 
+def test_acsim_run_leaves_out_the_same_repeated_sizes_as_acsim_experiment():
+    """A shipped experiment scenario on a small corpus: `acsim run` plans only sizes with
+    distinct member counts (the rule of `acsim experiment`), one per count, smallest first."""
+    from acsim.runs.batch import distinct_runs, experiment_corpus
+    from acsim.runs.scenarios import load_scenario
+
+    loaded = load_scenario("paper_fig2", overrides={"data.n_train": 1000, "data.n_test": 100})
+    runs, dropped = distinct_runs(loaded)
+    train, _ = experiment_corpus(runs[0].params["data"], runs[0].seed)
+    assert dropped and len(runs) < len(loaded.runs())
+    planned = {(r.seed, json.dumps(r.params["curve"], sort_keys=True)) for r in loaded.runs()}
+    for seed, curve in planned:
+        def sizes(rs):
+            return [r.params["size"] for r in rs if r.seed == seed and json.dumps(r.params["curve"], sort_keys=True) == curve]
+        counts = [X.member_count(s, len(train)) for s in sizes(runs)]
+        assert len(set(counts)) == len(counts) and len(sizes(runs)) + len(dropped) == len(sizes(loaded.runs()))
+    assert {r.params["size"] for r in loaded.runs()} - {r.params["size"] for r in runs} == set(dropped)
+
+
 def test_experiment_command_rejects_unknown_names(tmp_path):
     r = subprocess.run([sys.executable, "-m", "acsim", "experiment", "fig9", "--out", str(tmp_path)],
                        capture_output=True, text=True, timeout=120)

@@ -68,7 +68,7 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     blocked = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocked is not None:  # before any run starts: nothing could be written there
         raise ValueError(f"--out {out}: {blocked} is a file, not a folder")
-    runs = loaded.runs()
+    runs, dropped = B.distinct_runs(loaded)  # experiments: sizes that round to a smaller size's members left out
     n_ids = len({r.run_id for r in runs})
     finished = sum(1 for r in runs if B._finished(B._run_path(out, r.run_id)))
     console.print(
@@ -76,6 +76,8 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         f"{len(loaded.scenario.seeds)} seed{'s' if len(loaded.scenario.seeds) != 1 else ''} → {n_ids} runs "
         f"({loaded.scenario.kind}, firm = {loaded.scenario.firm.kind}); {finished} already finished in {out}"
     )
+    if dropped:
+        console.print(f"[yellow]{len(dropped)} sizes dropped: they round to the member count of a smaller size on this corpus[/yellow]")
     for note in loaded.notes:
         console.print(f"[dim]note: {note}[/]", highlight=False, soft_wrap=True)
     if dry_run:
@@ -83,7 +85,7 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     command = "acsim run " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else None
     with batch_outcome(B.runs_dir(out)):
         result, paths = B.run_scenario(loaded, out, executor, jobs, address, progress=progress, figures=figures, command=command,
-                                       preflight=False)
+                                       preflight=False, runs=runs)
     console.print(
         f"{result.computed} runs computed, {result.skipped} reused, {result.wall_seconds:.1f} s "
         f"({result.executor}, {result.jobs} worker{'s' if result.jobs != 1 else ''})"

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
+from acsim.platform.experiments import distinct_sizes
 from acsim.runs import outputs
 from acsim.runs.executors import (
     _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial, chunks, default_jobs,
@@ -37,6 +38,7 @@ from acsim.runs.runner import (
     RunSpec, _finished, run_params, _run_path, execute_run, experiment_corpus, experiment_data_params, read_run, runs_dir,
     write_run,
 )
+from acsim.runs.scenarios import experiment_spec
 from acsim.runs.store import TEMP_GLOB, temp_owner_alive
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "execute_run",
     "experiment_corpus",
     "run_scenario",
+    "distinct_runs",
     "read_run",
     "runs_dir",
     # where the CLI, preflight and the tests have always found them
@@ -183,14 +186,13 @@ def run_scenario(
     and PNG figures (:func:`acsim.runs.outputs.write_outputs`). ``preflight``: first open every
     data file the runs read (:func:`acsim.runs.preflight.check_inputs`; a ScenarioError before
     any worker starts). Raises :class:`BatchError` (after saving every finished run) if
-    any run failed. ``runs``: only these of the scenario's runs (``acsim experiment`` leaves
-    out sizes that round to a smaller size's member count); ``manifest``: more fields for
-    ``manifest.json``.
+    any run failed. ``runs``: only these of the scenario's runs (default
+    :func:`distinct_runs`); ``manifest``: more fields for ``manifest.json``.
     """
     if preflight:
         check_inputs(loaded)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    runs = loaded.runs() if runs is None else list(runs)
+    runs = distinct_runs(loaded)[0] if runs is None else list(runs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = execute(runs, out, executor, jobs, address, progress, log)
@@ -203,3 +205,28 @@ def run_scenario(
     paths = outputs.write_outputs(loaded, result, out, started=started, address=address, figures=figures, command=command,
                                   extra=manifest)
     return result, paths
+
+
+def distinct_runs(loaded: Any) -> tuple[list[RunSpec], list[float]]:
+    """A scenario's runs without the experiment sizes whose member count repeats a smaller
+    size's, and the sizes left out (:func:`acsim.platform.experiments.distinct_sizes`).
+
+    On a small corpus several of the paper's sizes round to the same number of resumes:
+    one collective counted twice. Each sweep point's first run's corpus decides, as in
+    ``acsim experiment``, so ``acsim run paper_figN`` and ``acsim experiment figN`` run
+    the same sizes. Model scenarios: all their runs.
+    """
+    runs = loaded.runs()
+    if loaded.scenario.kind != "experiment":
+        return runs, []
+    allowed: set[tuple[int, float]] = set()
+    dropped: list[float] = []
+    for i, sc in enumerate(loaded.resolved):
+        first = next((r for r in runs if r.point_index == i), None)
+        if first is None:
+            continue
+        data = first.params["data"]
+        spec, gone = distinct_sizes(experiment_spec(sc, data), experiment_corpus(data, first.seed)[0])
+        allowed |= {(i, size) for size in spec.sizes}
+        dropped += gone
+    return [r for r in runs if (r.point_index, r.params["size"]) in allowed], dropped

@@ -75,10 +75,10 @@ def test_network_belief_rule_by_hand():
     anyone = BeliefModel("network", prior=0.1, hearing="any", adjacency=adj, degree=degrees(adj, 4))
     assert anyone.compute(0.9, member).tolist() == pytest.approx([0.9, 0.9, 0.1, 0.1])
     # The principal prices a recruit at the success it would hear on joining.
-    assert avg.at_join(np.array([0.6, 0.6]), np.array([1, 2]), member).tolist() == pytest.approx([0.35, 0.1])
+    assert avg.at_join(np.array([0.6, 0.6]), np.array([1, 2]), avg.hearing_weights(member)).tolist() == pytest.approx([0.35, 0.1])
     # ... from the members it has now (after stage 3), not those beliefs were last computed from.
     now = np.array([True, False, True, False])
-    assert avg.at_join(np.array([0.6]), np.array([1]), now).tolist() == pytest.approx([0.6])
+    assert avg.at_join(np.array([0.6]), np.array([1]), avg.hearing_weights(now)).tolist() == pytest.approx([0.6])
 
 
 def test_the_collective_spreads_from_seeded_hubs_through_their_contacts():
@@ -161,3 +161,19 @@ def test_sustained_stop_on_a_public_curve_stops_at_the_critical_mass():
 def test_principal_stop_is_validated():
     with pytest.raises(ValueError, match="principal_stop"):
         CollectiveActionModel(n_workers=10, principal="cheapest", principal_stop="forever")
+
+
+def test_stage_3_hands_the_principal_the_hearing_of_the_members_after_it():
+    """Decision.heard (counts updated from the movers only) equals the full mat-vec over the
+    members after stage 3, exactly, in rounds where workers both join and leave."""
+    from acsim.abm.decisions import decide
+
+    m = ba_model(initial_alpha=0.3, cost_dist="uniform", cost_params={"low": 0.0, "high": 0.6})
+    pop = m.population
+    both = 0
+    for s in (0.5, 0.2, 0.7, 0.1):
+        d = decide(pop, m.beliefs, m.params, m.rng, s)
+        both += d.joins > 0 and d.leaves > 0
+        assert np.array_equal(d.heard, m.beliefs.hearing_weights(pop.member))
+    assert both
+

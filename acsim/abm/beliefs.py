@@ -62,24 +62,57 @@ class BeliefModel:
         self.adjacency = adjacency
         self.degree = degree
 
-    def _weights(self, member: np.ndarray) -> np.ndarray:
-        """The weight each worker gives to what members report (one sparse mat-vec)."""
-        assert self.adjacency is not None and self.degree is not None
-        k = member_neighbours(self.adjacency, member)
+    def contacts(self, member: np.ndarray) -> np.ndarray | None:
+        """k_i: how many of each worker's contacts are ``member`` s (one sparse mat-vec; None unless "network")."""
+        if self.kind != "network":
+            return None
+        assert self.adjacency is not None
+        return member_neighbours(self.adjacency, member)
+
+    def contacts_after(self, k: np.ndarray | None, before: np.ndarray, after: np.ndarray) -> np.ndarray | None:
+        """:meth:`contacts` of ``after`` from those of ``before``, touching only the workers who moved.
+
+        The adjacency is symmetric, so a mover's own row lists every worker whose count
+        changes; counts are whole numbers in float64, so the result equals the mat-vec exactly.
+        """
+        if k is None:
+            return None
+        assert self.adjacency is not None
+        k = k.copy()
+        for moved, sign in ((after & ~before, 1.0), (before & ~after, -1.0)):
+            rows = np.flatnonzero(moved)
+            if rows.size:
+                sub = self.adjacency[rows]
+                np.add.at(k, sub.indices, sign * sub.data)
+        return k
+
+    def weights(self, k: np.ndarray | None) -> np.ndarray | None:
+        """The weight w_i each worker gives to what members report, from its member contacts k_i."""
+        if k is None:
+            return None
         if self.hearing == "any":
             return (k > 0).astype(np.float64)
+        assert self.degree is not None
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.degree > 0, k / np.maximum(self.degree, 1), 0.0)
 
-    def compute(self, success: float, member: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Every worker's belief given the round's public success (S_t, or the bound for "theory")."""
+    def hearing_weights(self, member: np.ndarray) -> np.ndarray | None:
+        """w_i for the members ``member`` (None: everyone reads S itself)."""
+        return self.weights(self.contacts(member))
+
+    def compute(self, success: float, member: np.ndarray, out: np.ndarray | None = None,
+                counts: np.ndarray | None = None) -> np.ndarray:
+        """Every worker's belief given the round's public success (S_t, or the bound for "theory").
+
+        ``counts``: :meth:`contacts` of ``member`` when the caller has them already.
+        """
         s = float(success)
         if self.kind != "network":
             if out is None:
                 return np.full(member.shape, s)
             out.fill(s)
             return out
-        b = self._combine(self._weights(member), s, member)
+        b = self._combine(self.weights(counts if counts is not None else self.contacts(member)), s, member)
         if out is not None:
             out[:] = b
             return out
@@ -95,20 +128,20 @@ class BeliefModel:
         s = float(success)
         if self.kind != "network":
             return np.full(member.shape, s)
-        return self._combine(self._weights(member), s, member)
+        return self._combine(self.hearing_weights(member), s, member)
 
-    def at_join(self, success: np.ndarray, workers: np.ndarray, member: np.ndarray) -> np.ndarray:
+    def at_join(self, success: np.ndarray, workers: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Beliefs of non-members ``workers`` if the public success were ``success`` (one value each).
 
         The principal prices a recruit at the success it will expect on joining: the
         value on the principal's S-curve at the collective's size then, as heard by
-        the recruit from its contacts among the current ``member`` s (so a network
-        recruit who hears little still needs a larger subsidy).
+        the recruit (so a network recruit who hears little still needs a larger
+        subsidy). ``weights``: :meth:`hearing_weights` of the members now (after stage 3).
         """
         s = np.asarray(success, dtype=float)
-        if self.kind != "network":
+        if weights is None:
             return s
-        w = self._weights(member)[workers]
+        w = weights[workers]
         return w * s + (1.0 - w) * self.prior
 
     def for_worker(self, slot: int, success: float, member: np.ndarray) -> float:

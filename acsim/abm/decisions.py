@@ -11,7 +11,7 @@ is a logit: join with probability σ(gain/T).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,9 @@ class Decision:
     rival_S: float = math.nan  # the second collective's public success (NaN without one)
     rival_joins: int = 0
     rival_leaves: int = 0
+    # w_i, the weight each worker gives to what members report, for the members *after*
+    # this stage (None unless belief="network"): what the principal prices recruits with.
+    heard: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng: np.random.Generator,
@@ -43,7 +46,8 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
     """Stage 3: update ``pop.member`` (and ``pop.rival``) from the round's public success(es)."""
     if rival_success is not None:
         return _decide_between(pop, beliefs, params, rng, success, rival_success)
-    b = beliefs.compute(success, pop.member, out=pop.belief)
+    k = beliefs.contacts(pop.member)
+    b = beliefs.compute(success, pop.member, out=pop.belief, counts=k)
     gain = membership_gain(b, pop.cost, pop.stake)
     if params.temperature > 0:
         want = rng.random(pop.n) < expit(gain / params.temperature)
@@ -51,8 +55,9 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
         want = gain > 0.0
     new = next_members(pop.member, want, params.allow_leave, pop.committed)
     joins, leaves = int(np.count_nonzero(new & ~pop.member)), int(np.count_nonzero(pop.member & ~new))
+    heard = beliefs.weights(beliefs.contacts_after(k, pop.member, new))
     pop.member[:] = new
-    return Decision(float(success), joins, leaves, float(np.count_nonzero(want)) / pop.n)
+    return Decision(float(success), joins, leaves, float(np.count_nonzero(want)) / pop.n, heard=heard)
 
 
 def project(pop: "WorkerArrays", beliefs: BeliefModel, success: float, member: np.ndarray, allow_leave: bool) -> np.ndarray:
@@ -73,7 +78,8 @@ def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelPar
     switches. Logit choice (T > 0) draws from {none, first, rival} with weights
     exp(g/T) (none: exp(0)).
     """
-    b = beliefs.compute(success, pop.member, out=pop.belief)
+    k = beliefs.contacts(pop.member)
+    b = beliefs.compute(success, pop.member, out=pop.belief, counts=k)
     g_a = membership_gain(b, pop.cost, pop.stake)
     g_b = membership_gain(beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
     if params.temperature > 0:
@@ -92,6 +98,7 @@ def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelPar
         float(success), int(np.count_nonzero(new_a & ~pop.member)), int(np.count_nonzero(pop.member & ~new_a)),
         float(np.count_nonzero(g_a > 0)) / pop.n, float(rival_success),
         int(np.count_nonzero(new_b & ~pop.rival)), int(np.count_nonzero(pop.rival & ~new_b)),
+        heard=beliefs.weights(beliefs.contacts_after(k, pop.member, new_a)),
     )
     pop.member[:] = new_a
     pop.rival[:] = new_b

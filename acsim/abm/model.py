@@ -12,7 +12,7 @@ taking the previous one's output and returning its own:
      clean accuracy and the bound at α_t;
 3.   ``model.decide(measurement) -> Decision``: every worker forms its belief b_i and
      joins iff b_i − c_i > γ_i b_i; members for whom that fails leave (vectorised);
-4.   ``principal.step(curve, measurement, S) -> Investment``: subsidised recruits, spend;
+4.   ``principal.step(curve, measurement, decision) -> Investment``: subsidised recruits, spend;
 5.   ``model.record(measurement, decision, investment)`` → ``datacollector.collect``:
      one row (see :data:`ROW_COLUMNS`).
 
@@ -282,7 +282,7 @@ class CollectiveActionModel(mesa.Model):
         pop = self.population
         measured = self.firm.step(pop.member, pop.rival if self.params.rival is not None else None)  # stages 1-2
         decision = self.decide(measured)  # stage 3
-        investment = self.principal.step(self.principal_curve(), measured, decision.S)  # stage 4
+        investment = self.principal.step(self.principal_curve(), measured, decision)  # stage 4
         self._row = self.record(measured, decision, investment)
         self.datacollector.collect(self)  # stage 5
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from acsim.abm.decisions import project
+from acsim.abm.decisions import Decision, project
 from acsim.abm.engines import Measurement
 from acsim.theory import economics
 from acsim.theory.economics import SuccessCurve
@@ -213,11 +213,11 @@ class Principal(mesa.Agent):
     def _measured_at(self, measured: Measurement, m: int) -> bool:
         return int(round(measured.alpha * self.model.population.n)) == m
 
-    def step(self, curve: SuccessCurve, measured: Measurement, success: float) -> Investment:
+    def step(self, curve: SuccessCurve, measured: Measurement, decision: Decision) -> Investment:
         """Stage 4 on the S-curve the principal plans on, given stage 2's measurement and
-        the public success workers acted on in stage 3."""
+        stage 3's decision (the public success workers acted on, who hears whom now)."""
         a = self.assess(curve)
-        self.invest(measured, success)
+        self.invest(measured, decision)
         self.watch()
         return Investment(self.recruits_round, self.spend_round, self.spent_total, self.budget_left, self.status, a)
 
@@ -238,10 +238,10 @@ class Principal(mesa.Agent):
             self.stop_size = int(np.count_nonzero(self.model.population.member))
         self.model.population.committed[:] = False  # contracts end with the campaign
 
-    def _order(self, cand: np.ndarray, need: int, s_now: float) -> np.ndarray:
+    def _order(self, cand: np.ndarray, need: int, s_now: float, heard: np.ndarray | None) -> np.ndarray:
         pop, model = self.model.population, self.model
         if self.policy == "cheapest":
-            b = model.beliefs.at_join(np.full(cand.size, s_now), cand, pop.member)
+            b = model.beliefs.at_join(np.full(cand.size, s_now), cand, heard)
             short = -economics.membership_gain(b, pop.cost[cand], pop.stake[cand])
             if need < cand.size:
                 part = np.argpartition(short, need - 1)[:need]
@@ -252,7 +252,7 @@ class Principal(mesa.Agent):
             return rank[~(pop.member | pop.rival)[rank]][:need]
         return model.rng.choice(cand, size=need, replace=False)  # random seeding
 
-    def invest(self, measured: Measurement, success: float) -> None:
+    def invest(self, measured: Measurement, decision: Decision) -> None:
         """Sign recruits for this round (see class docstring); updates membership and spend."""
         self.spend_round, self.recruits_round = 0.0, 0
         if self.status != "investing":
@@ -264,7 +264,7 @@ class Principal(mesa.Agent):
             self._stop("hopeless")
             return
         m = int(np.count_nonzero(pop.member))
-        if m >= target and self.verify and not self.holds(measured, success):
+        if m >= target and self.verify and not self.holds(measured, decision.S):
             if not self._measured_at(measured, m):
                 return  # hold the contracts until the firm has retrained on these members
             # Measured at this size, and members would leave: the estimate was optimistic
@@ -284,10 +284,11 @@ class Principal(mesa.Agent):
         if need <= 0:
             return
         curve = self.assessment.curve  # type: ignore[union-attr]
-        chosen = self._order(cand, need, float(curve(m / n)))
+        heard = decision.heard  # recruits hear from the members after stage 3
+        chosen = self._order(cand, need, float(curve(m / n)), heard)
         # Recruit j joins a collective of m + j members: S re-evaluated at each size.
         s_join = np.asarray(curve((m + np.arange(need)) / n), dtype=float)
-        b = self.model.beliefs.at_join(s_join, chosen, pop.member)
+        b = self.model.beliefs.at_join(s_join, chosen, heard)
         pay = np.maximum(0.0, -economics.membership_gain(b, pop.cost[chosen], pop.stake[chosen])) + self.margin
         total = np.cumsum(pay)
         afford = int(np.searchsorted(total, left, side="right"))

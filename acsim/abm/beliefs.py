@@ -75,8 +75,8 @@ class BeliefModel:
         The adjacency is symmetric, so a mover's own row lists every worker whose count
         changes; counts are whole numbers in float64, so the result equals the mat-vec exactly.
         """
-        if k is None:
-            return None
+        if k is None or np.array_equal(before, after):
+            return k
         assert self.adjacency is not None
         k = k.copy()
         for moved, sign in ((after & ~before, 1.0), (before & ~after, -1.0)):
@@ -101,10 +101,10 @@ class BeliefModel:
         return self.weights(self.contacts(member))
 
     def compute(self, success: float, member: np.ndarray, out: np.ndarray | None = None,
-                counts: np.ndarray | None = None) -> np.ndarray:
+                weights: np.ndarray | None = None) -> np.ndarray:
         """Every worker's belief given the round's public success (S_t, or the bound for "theory").
 
-        ``counts``: :meth:`contacts` of ``member`` when the caller has them already.
+        ``weights``: :meth:`hearing_weights` of ``member`` when the caller has them already.
         """
         s = float(success)
         if self.kind != "network":
@@ -112,7 +112,7 @@ class BeliefModel:
                 return np.full(member.shape, s)
             out.fill(s)
             return out
-        b = self._combine(self.weights(counts if counts is not None else self.contacts(member)), s, member)
+        b = self._combine(weights if weights is not None else self.hearing_weights(member), s, member)
         if out is not None:
             out[:] = b
             return out

@@ -47,7 +47,8 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
     if rival_success is not None:
         return _decide_between(pop, beliefs, params, rng, success, rival_success)
     k = beliefs.contacts(pop.member)
-    b = beliefs.compute(success, pop.member, out=pop.belief, counts=k)
+    w = beliefs.weights(k)
+    b = beliefs.compute(success, pop.member, out=pop.belief, weights=w)
     gain = membership_gain(b, pop.cost, pop.stake)
     if params.temperature > 0:
         want = rng.random(pop.n) < expit(gain / params.temperature)
@@ -55,7 +56,7 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
         want = gain > 0.0
     new = next_members(pop.member, want, params.allow_leave, pop.committed)
     joins, leaves = int(np.count_nonzero(new & ~pop.member)), int(np.count_nonzero(pop.member & ~new))
-    heard = beliefs.weights(beliefs.contacts_after(k, pop.member, new))
+    heard = w if joins == leaves == 0 else beliefs.weights(beliefs.contacts_after(k, pop.member, new))
     pop.member[:] = new
     return Decision(float(success), joins, leaves, float(np.count_nonzero(want)) / pop.n, heard=heard)
 
@@ -79,7 +80,8 @@ def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelPar
     exp(g/T) (none: exp(0)).
     """
     k = beliefs.contacts(pop.member)
-    b = beliefs.compute(success, pop.member, out=pop.belief, counts=k)
+    w = beliefs.weights(k)
+    b = beliefs.compute(success, pop.member, out=pop.belief, weights=w)
     g_a = membership_gain(b, pop.cost, pop.stake)
     g_b = membership_gain(beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
     if params.temperature > 0:
@@ -98,7 +100,7 @@ def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelPar
         float(success), int(np.count_nonzero(new_a & ~pop.member)), int(np.count_nonzero(pop.member & ~new_a)),
         float(np.count_nonzero(g_a > 0)) / pop.n, float(rival_success),
         int(np.count_nonzero(new_b & ~pop.rival)), int(np.count_nonzero(pop.rival & ~new_b)),
-        heard=beliefs.weights(beliefs.contacts_after(k, pop.member, new_a)),
+        heard=w if np.array_equal(new_a, pop.member) else beliefs.weights(beliefs.contacts_after(k, pop.member, new_a)),
     )
     pop.member[:] = new_a
     pop.rival[:] = new_b

@@ -28,6 +28,8 @@ _DIST_KEYS = {  # allowed, required
     "lognormal": ({"mean", "sigma"}, {"mean", "sigma"}),
     "values": ({"values"}, {"values"}),
 }
+
+
 def param_range(dist: str, key: str, unit: bool) -> Range:
     """The allowed values of one parameter of a cost (``unit=False``) or γ (``unit=True``) distribution.
 

@@ -186,13 +186,15 @@ def run_scenario(
     and PNG figures (:func:`acsim.runs.outputs.write_outputs`). ``preflight``: first open every
     data file the runs read (:func:`acsim.runs.preflight.check_inputs`; a ScenarioError before
     any worker starts). Raises :class:`BatchError` (after saving every finished run) if
-    any run failed. ``runs``: only these of the scenario's runs (default
-    :func:`distinct_runs`); ``manifest``: more fields for ``manifest.json``.
+    any run failed. ``runs``: only these of the scenario's runs (default: all; ``acsim run``
+    and ``acsim experiment`` pass :func:`distinct_runs`, which loads a corpus, so that a
+    finished batch here is redrawn from its runs alone); ``manifest``: more fields for
+    ``manifest.json``.
     """
     if preflight:
         check_inputs(loaded)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    runs = distinct_runs(loaded)[0] if runs is None else list(runs)
+    runs = loaded.runs() if runs is None else list(runs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result = execute(runs, out, executor, jobs, address, progress, log)

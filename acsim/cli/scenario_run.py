@@ -68,7 +68,9 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     blocked = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
     if blocked is not None:  # before any run starts: nothing could be written there
         raise ValueError(f"--out {out}: {blocked} is a file, not a folder")
-    runs, dropped = B.distinct_runs(loaded)  # experiments: sizes that round to a smaller size's members left out
+    # Experiments: sizes that round to a smaller size's member count are left out, which
+    # takes the corpus; a dry run does not load it (seconds) and says so instead.
+    runs, dropped = (loaded.runs(), []) if dry_run else B.distinct_runs(loaded)
     n_ids = len({r.run_id for r in runs})
     finished = sum(1 for r in runs if B._finished(B._run_path(out, r.run_id)))
     console.print(
@@ -78,6 +80,9 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
     )
     if dropped:
         console.print(f"[yellow]{len(dropped)} sizes dropped: they round to the member count of a smaller size on this corpus[/yellow]")
+    elif dry_run and loaded.scenario.kind == "experiment":
+        console.print("[dim]note: sizes that round to the member count of a smaller size on the corpus are left out "
+                      "when the batch runs (the dry run does not load the corpus)[/]", highlight=False, soft_wrap=True)
     for note in loaded.notes:
         console.print(f"[dim]note: {note}[/]", highlight=False, soft_wrap=True)
     if dry_run:

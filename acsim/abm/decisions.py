@@ -46,10 +46,7 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
     """Stage 3: update ``pop.member`` (and ``pop.rival``) from the round's public success(es)."""
     if rival_success is not None:
         return _decide_between(pop, beliefs, params, rng, success, rival_success)
-    k = beliefs.contacts(pop.member)
-    w = beliefs.weights(k)
-    b = beliefs.compute(success, pop.member, out=pop.belief, weights=w)
-    gain = membership_gain(b, pop.cost, pop.stake)
+    k, w, gain = _gains(pop, beliefs, success)
     if params.temperature > 0:
         want = rng.random(pop.n) < expit(gain / params.temperature)
     else:
@@ -59,6 +56,15 @@ def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng
     heard = w if joins == leaves == 0 else beliefs.weights(beliefs.contacts_after(k, pop.member, new))
     pop.member[:] = new
     return Decision(float(success), joins, leaves, float(np.count_nonzero(want)) / pop.n, heard=heard)
+
+
+def _gains(pop: "WorkerArrays", beliefs: BeliefModel, success: float) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
+    """Member contacts k_i and hearing weights w_i now (None unless "network"), the beliefs
+    (written to ``pop.belief``) and every worker's gain from joining, (1 − γ_i)b_i − c_i."""
+    k = beliefs.contacts(pop.member)
+    w = beliefs.weights(k)
+    b = beliefs.compute(success, pop.member, out=pop.belief, weights=w)
+    return k, w, membership_gain(b, pop.cost, pop.stake)
 
 
 def project(pop: "WorkerArrays", beliefs: BeliefModel, success: float, member: np.ndarray, allow_leave: bool) -> np.ndarray:
@@ -79,10 +85,7 @@ def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelPar
     switches. Logit choice (T > 0) draws from {none, first, rival} with weights
     exp(g/T) (none: exp(0)).
     """
-    k = beliefs.contacts(pop.member)
-    w = beliefs.weights(k)
-    b = beliefs.compute(success, pop.member, out=pop.belief, weights=w)
-    g_a = membership_gain(b, pop.cost, pop.stake)
+    k, w, g_a = _gains(pop, beliefs, success)
     g_b = membership_gain(beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
     if params.temperature > 0:
         util = np.stack([np.zeros(pop.n), g_a, g_b]) / params.temperature

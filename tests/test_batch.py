@@ -117,6 +117,23 @@ def test_rerun_skips_finished_runs_and_recomputes_nothing(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
 
 
+def test_run_files_of_another_run_schema_are_recomputed_and_said_not_mixed_in(tmp_path, monkeypatch):
+    """A batch folder written when run ids meant something else (store.RUN_SCHEMA) is not
+    half-resumed: every run is computed again, and the old files are named as unused."""
+    from acsim.runs import store
+
+    loaded = small(tmp_path)
+    out = tmp_path / "out"
+    monkeypatch.setattr(store, "RUN_SCHEMA", "acsim-run-old")
+    old, _ = B.run_scenario(loaded, out, executor="serial", progress=False, log=None, figures=False)
+    monkeypatch.undo()
+    lines: list[str] = []
+    new, _ = B.run_scenario(loaded, out, executor="serial", progress=False, log=lines.append, figures=False)
+    assert new.computed == 4 and new.skipped == 0 and not set(old.frames) & set(new.frames)
+    assert lines == [f"4 run files in {out / 'runs'} belong to no run of this batch (other settings, or an earlier "
+                     "acsim whose runs meant something else); kept, not used"]
+
+
 def test_a_failing_run_loses_no_other_run_and_is_retried(tmp_path):
     good = B.RunSpec.make("model", {"n_workers": 200, "rounds": 2}, 0)
     bad = B.RunSpec.make("model", {"n_workers": 200, "rounds": 2, "initial_alpha": 7.0}, 0)

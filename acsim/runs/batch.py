@@ -133,6 +133,13 @@ def execute(
         else:
             todo.append(spec)
     skipped = len(unique) - len(todo)
+    if out is not None:
+        # Runs of other settings, or of an acsim whose run ids differ (store.RUN_SCHEMA):
+        # never mixed into this batch, and said, so a changed meaning is not a silent rerun.
+        foreign = sum(1 for p in runs_dir(out).glob("*.parquet") if p.stem not in unique)
+        if foreign:
+            log(f"{foreign} run file{'s' if foreign != 1 else ''} in {runs_dir(out)} belong to no run of this batch "
+                "(other settings, or an earlier acsim whose runs meant something else); kept, not used")
     if skipped:
         log(f"skipped {skipped} finished run{'s' if skipped != 1 else ''} (already in {runs_dir(out)})")  # type: ignore[arg-type]
     n_jobs = 1 if executor == "serial" else (jobs or default_jobs(executor, todo))

@@ -7,7 +7,7 @@ import shlex
 import sys
 import time
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
 
@@ -129,9 +129,10 @@ def experiment(
     if target is not None:  # by index in the scenario: a class name needs the corpus, loaded here already
         settings["experiment.target"] = class_index(target, train.label_names, f"--target {target}")
         loaded = _scenario(name, settings)
-    spec, dropped = X.distinct_sizes(experiment_spec(loaded.resolved[0], first.params["data"]), train)
-    kept = set(spec.sizes)
-    runs = [r for r in loaded.runs() if r.params["size"] in kept]
+    runs, dropped = B.distinct_runs(loaded)  # the corpus loaded above is the one it reads (cached)
+    kept = {r.params["size"] for r in runs}
+    spec = experiment_spec(loaded.resolved[0], first.params["data"])
+    spec = replace(spec, sizes=tuple(s for s in spec.sizes if s in kept))
     console.print(f"{spec.name}: {spec.title}; {len(train):,} train / {len(test):,} test resumes ({data}), firm = {learner}; "
                   f"{len(spec.sizes)} sizes x {len(spec.seeds)} seeds (each seed its own corpus, members and firm)")
     if dropped:

@@ -15,6 +15,7 @@ from acsim import theory  # noqa: E402
 from acsim.platform.experiments import OVERLAY_COLUMNS, overlay_bound, size_column  # noqa: E402
 from acsim.platform.fits import plateau_sigmoid  # noqa: E402
 from acsim.theory import economics  # noqa: E402
+from acsim.theory import finite_sample as F  # noqa: E402
 
 ALPHA_GRID = np.logspace(-4, 0, 400)
 
@@ -63,6 +64,37 @@ def figure_1(
         c, g = investment
         curve = lambda al: bound_curve(strategy, np.maximum(al, 1e-12), xi, delta, p, tau, 0.0)  # noqa: E731
         figure_7_axes(axes[2], curve, c, g)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def finite_sample_figure(path: Path, world, goal: str, n_total: int, res: dict, fail_prob: float, eps: float,
+                         paper_label: str) -> Path:
+    """The finite-sample bound (Gauthier et al. 2025) in member counts at a fixed platform size N.
+
+    The typical collective's bound on a dense grid of n (the staircase), the sampled bounds'
+    medians and the plug-in firm's mean success at the checked n, and the paper's population
+    bound at α = n/N (clipped to [0, 1]).
+    """
+    ns = np.unique(np.geomspace(1, n_total - 1, 600).astype(int))
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.step(ns, np.clip(F.expected_bound(world, goal, ns, n_total, None, fail_prob, eps), 0, 1), where="post",
+            label=f"{F.THEOREMS[goal]} bound, typical collective (prob. ≥ {1 - fail_prob:g})")
+    ax.plot(res["n"], np.clip(res["bound_median"], 0, 1), "o", label="bound, median over draws")
+    ax.plot(res["n"], res["success_mean"], "s", mfc="none", label="plug-in firm Ŝ(n), mean over draws")
+    if goal != "unplanting":
+        ax.plot(ns, [max(0.0, min(1.0, F.paper_bound(world, goal, n / n_total))) for n in ns], "--",
+                label=f"{paper_label} at α = n/N (infinite data)")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"members n of a platform of N = {n_total:,}")
+    ax.set_ylabel("success lower bound")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,6 +78,37 @@ def test_bounds_refuses_probabilities_outside_0_1(args, words):
     assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr
 
 
+def test_bounds_finite_sample_table_is_checked_by_sampling(tmp_path):
+    # Gauthier et al. (2025): at N = 10,000 a rare signal (ξ = 0.01) is guaranteed only from
+    # ~13% of the platform, where Theorem 1 (infinite data) already promises 0.9 at 10%.
+    out = tmp_path / "bounds.png"
+    r = acsim("bounds", "--xi", "0.01", "--n-members", "500,2000", "--n-total", "10000", "--draws", "1000", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "Finite-sample feature-label bound (Thm 3.3" in r.stdout
+    assert "first guarantees success > 0 at n = 2,000 (α = 0.2)" in r.stdout
+    assert "Ŝ ≥ bound in 100.0% of draws or more (promised ≥ 95%)" in r.stdout
+    assert "looser at 2 of 2 sizes" in r.stdout
+    assert (tmp_path / "bounds_finite.png").read_bytes()[:4] == b"\x89PNG"
+    r = acsim("bounds", "--strategy", "unplanting", "--xi", "0.05", "--delta", "0.4", "--n-members", "4000",
+              "--n-total", "10000", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "Finite-sample unplanting bound (Thm 3.7" in r.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--n-members", "100"], "--n-members needs --n-total"),
+    (["--n-members", "100,20000", "--n-total", "10000"], "--n-members must be in [1, 9999] (members of a platform of N = 10000), got 20000"),
+    (["--n-members", "10.5", "--n-total", "100"], "--n-members must be whole member counts"),
+    (["--n-total", "100"], "--n-total applies only with --n-members"),
+    (["--n-members", "10", "--n-total", "100", "--fail-prob", "0"], "--fail-prob must be in (0, 1)"),
+    (["--n-members", "10", "--n-total", "100", "--strategy", "erasure"], "Theorem 3.9 needs a world"),
+    (["--strategy", "unplanting"], "(unplanting: with --n-members)"),
+])
+def test_bounds_finite_sample_refuses_bad_input(args, words):
+    r = acsim("bounds", *args, "--no-plot")
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
 def test_run_refuses_an_out_path_that_is_a_file(tmp_path):
     f = tmp_path / "taken"
     f.write_text("x")

@@ -184,3 +184,28 @@ def random_world(
     p0 = marg[:, None] * cond
     p0 /= p0.sum()
     return DiscreteWorld(p0, g, target=0)
+
+
+def signal_world(xi: float, delta: float, signals: int = 4, base: int = 8, positivity: float = 0.5) -> DiscreteWorld:
+    """A two-label world with a ξ-unique signal whose points resist planting by different amounts.
+
+    ``base`` features share mass 1 − ξ with P0(y*|x) = ``positivity``; ``signals`` signal
+    points share ξ equally, and signal point j = 1..k has the conditional gap
+    P0(y'|x̃_j) − P0(y*|x̃_j) = Δ·j/k, so the largest gap is Δ (Theorem 1's Δ exactly) and a
+    finite collective cracks them one by one (the staircase of Gauthier et al., Section 4).
+    g sends base feature i to signal point i mod k and every signal point to itself; y* = 0.
+    """
+    if not 0.0 <= xi < 1.0:
+        raise ValueError(f"xi must be in [0, 1), got {xi:g}")
+    if not 0.0 <= delta <= 1.0:
+        raise ValueError(f"delta must be in [0, 1], got {delta:g}")
+    if signals < 1 or base < 1:
+        raise ValueError(f"signals and base must be >= 1, got {signals}, {base}")
+    if not 0.0 <= positivity <= 1.0:
+        raise ValueError(f"positivity must be in [0, 1], got {positivity:g}")
+    gaps = delta * np.arange(1, signals + 1) / signals
+    p_target = np.r_[np.full(base, positivity), (1.0 - gaps) / 2.0]
+    marg = np.r_[np.full(base, (1.0 - xi) / base), np.full(signals, xi / signals)]
+    p0 = marg[:, None] * np.c_[p_target, 1.0 - p_target]
+    g = np.r_[base + np.arange(base) % signals, base + np.arange(signals)]
+    return DiscreteWorld(p0 / p0.sum(), g, target=0)

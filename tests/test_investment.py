@@ -163,3 +163,61 @@ def test_from_batch_accepts_an_acsim_experiment_folder(tmp_path):
                   "success_top1": [0.05, 0.4, 0.9]}).to_parquet(folder / "runs.parquet")
     spec = I.empirical_curve(folder, "success_top1")
     assert spec.values == (0.05, 0.4, 0.9) and max(spec.alpha) == 1e-2
+
+
+FINITE = I.CurveSpec("finite-sample", "feature-label", xi=0.01, delta=1.0, n_total=10_000)
+
+
+def test_members_crit_is_alpha_crit_in_whole_members():
+    t = I.investment_table([SIGMOID, FINITE], [0.2], [0.5], 10_000)
+    for _, r in t.iterrows():
+        assert r["members_crit"] == math.ceil(r["alpha_crit"] * 10_000)
+        assert r["members_crit"] - 1 < r["alpha_crit"] * 10_000 <= r["members_crit"]
+
+
+def test_finite_sample_curves_need_more_members_on_a_smaller_platform():
+    # Gauthier et al.: the guarantee depends on N, not only on α. α_crit falls towards
+    # Theorem 1's as the platform grows, and stays above it (the R(n) terms cost members).
+    paper = I.investment_table([I.CurveSpec("bound", "feature-label", xi=0.01)], [0.2], [0.5])["alpha_crit"].iloc[0]
+    crit = [I.investment_table([I.CurveSpec("finite-sample", "feature-label", xi=0.01, n_total=n)], [0.2], [0.5])["alpha_crit"].iloc[0]
+            for n in (1000, 10_000, 100_000)]
+    assert crit[0] > crit[1] > crit[2] > paper
+
+
+def test_member_sweep_at_fixed_platform_size():
+    members = [10, 1000, 1276, 1277, 5000]
+    t = I.member_table([FINITE], [0.2], [0.5], 10_000, members)
+    crit = int(t["members_crit"].iloc[0])
+    assert list(t["n"]) == members and (t["alpha"] == t["n"] / 10_000).all()
+    assert (t["self_sustaining"] == (t["n"] >= crit)).all()
+    assert (t["rational"] == (t["S"] > 0.4)).all()
+    # whole-worker payments: Σ_{k<n} max(0, c − (1 − γ)S(k/N)), by brute force
+    curve = FINITE.curve()
+    for _, r in t.iterrows():
+        k = np.arange(int(r["n"]))
+        assert r["pay_total"] == pytest.approx(np.maximum(0, 0.2 - 0.5 * curve(k / 10_000)).sum())
+    # beyond members_crit nothing more is paid: the shortfall is 0 there
+    assert t["B_total"].iloc[-1] == pytest.approx(t["B_total"].iloc[3])
+    with pytest.raises(ValueError, match="whole counts in"):
+        I.member_table([FINITE], [0.2], [0.5], 10_000, [0, 5])
+
+
+def test_cli_finite_sample_member_sweep(tmp_path):
+    out = tmp_path / "inv"
+    r = acsim("investment", "--cost", "0.2", "--gamma", "0.5", "--xi", "0.01", "--finite-sample", "--n-total", "10000",
+              "--members", "100,1277,2000", "--no-plot", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "self-sustaining from 1,277 members" in r.stdout
+    t = pd.read_parquet(out / "investment_members.parquet")
+    assert list(t["n"]) == [100, 1277, 2000] and list(t["self_sustaining"]) == [False, True, True]
+    assert pd.read_parquet(out / "investment.parquet")["members_crit"].iloc[0] == 1277
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--members", "0,5"], "--members must be in [1, 1000]"),
+    (["--finite-sample", "--strategy", "erasure"], "--finite-sample covers --strategy feature-label or feature-only"),
+    (["--finite-sample", "--fail-prob", "1"], "--fail-prob must be in (0, 1)"),
+])
+def test_cli_member_sweep_bad_input(args, message, tmp_path):
+    r = acsim("investment", *args, "--no-plot", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr

@@ -52,7 +52,8 @@ from acsim.abm.workers import Worker, WorkerArrays
 from acsim.platform.data import is_synthetic, load_dataset
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.platform.text import RIVAL_TRIGGER
-from acsim.theory.discrete import DiscreteWorld, random_world
+from acsim.theory import finite_sample
+from acsim.theory.discrete import DiscreteWorld, random_world, signal_world
 from acsim.theory.economics import SuccessCurve, as_success_curve, sigmoid_curve
 from acsim.theory.strategy import Strategy
 from acsim.theory.theorem_bound import theory_bound
@@ -87,16 +88,19 @@ ROW_COLUMNS: tuple[str, ...] = (
     "budget_left",
     "principal_status",  # off | investing | reached | sustained | unravelled | exhausted | hopeless
     "alpha_crit",  # critical mass on the principal's S-curve (Section 6)
+    "members_crit",  # the principal's k_crit: whole members from which it sustains itself (inf: never)
     "B_crit",  # B(α_crit) per worker (Figure 7; min-cost plan for heterogeneous workers)
     "B_crit_total",  # N · B_crit, comparable with spend_total
     "accuracy",  # clean accuracy of the firm's model (1 − Hamming loss; NaN for the theory firm)
     "train_seconds",
     # A second, competing collective (ModelParams.rival); NaN / 0 without one.
     "rival_alpha",  # its share when the firm retrained
+    "rival_members",  # its members then
     "rival_S",  # its success, measured with its own trigger and target (success_metric)
     "rival_joins",  # joins in stage 3 (switchers from the first collective included)
     "rival_leaves",
     "rival_alpha_end",
+    "rival_members_end",
 )
 
 
@@ -177,6 +181,14 @@ class CollectiveActionModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in ROW_COLUMNS})
 
     # -- construction ------------------------------------------------------------------
+    def _finite_sample_curve(self, strategy: Strategy, bound) -> SuccessCurve:
+        """Gauthier et al. (2025): the bound a collective of n computes on this platform of N workers,
+        in the signal world of the bound's ξ, Δ (and p: the base features' P0(y*|x))."""
+        p, fp = self.params, self.params.firm_params
+        world = signal_world(bound.xi, bound.delta, int(fp.get("signals", 1)), positivity=bound.p or 0.5)
+        return finite_sample.member_curve(world, strategy.value, p.n_workers, fp.get("n_test"),
+                                          float(fp.get("fail_prob", 0.05)), bound.eps)
+
     def _make_engine(self, data: tuple[Any, Any] | None) -> FirmEngine:
         p = self.params
         strategy = Strategy.parse(p.strategy)
@@ -192,6 +204,8 @@ class CollectiveActionModel(mesa.Model):
                 raise ValueError("belief='theory' or principal_curve='bound' with a given success curve needs theory_params (xi, ...)")
             if curve == "bound":
                 return CurveEngine(as_success_curve(bound.success), bound.label, bound)
+            if curve == "finite-sample":
+                return CurveEngine(self._finite_sample_curve(strategy, bound), "finite-sample", bound)
             if curve == "sigmoid":
                 fn = sigmoid_curve(float(fp["midpoint"]), float(fp["slope"]), float(fp.get("offset", 0.0)))
                 name = f"sigmoid(mid={fp['midpoint']:g},slope={fp['slope']:g},offset={fp.get('offset', 0.0):g})"
@@ -304,6 +318,7 @@ class CollectiveActionModel(mesa.Model):
         tmin, tmed, tmax = self._threshold_stats
         a = inv.assessment
         rival = m.rival is not None
+        rival_end = int(np.count_nonzero(pop.rival)) if rival else 0
         return {
             "round": self.steps, "firm": self.firm.kind, "S_source": self.firm.source,
             "alpha": m.alpha, "members": int(round(m.alpha * n)), "S": d.S,
@@ -314,11 +329,12 @@ class CollectiveActionModel(mesa.Model):
             "members_end": members_end, "alpha_end": members_end / n,
             "spend": inv.spend, "spend_total": inv.spend_total, "budget_left": inv.budget_left,
             "principal_status": inv.status,
-            "alpha_crit": a.alpha_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
+            "alpha_crit": a.alpha_crit, "members_crit": math.inf if a.k_crit is None else a.k_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
             "accuracy": m.accuracy, "train_seconds": m.train_seconds,
-            "rival_alpha": m.rival[0] if rival else math.nan, "rival_S": d.rival_S,
+            "rival_alpha": m.rival[0] if rival else math.nan,
+            "rival_members": int(round(m.rival[0] * n)) if rival else 0, "rival_S": d.rival_S,
             "rival_joins": d.rival_joins, "rival_leaves": d.rival_leaves,
-            "rival_alpha_end": float(np.count_nonzero(pop.rival)) / n if rival else math.nan,
+            "rival_alpha_end": rival_end / n if rival else math.nan, "rival_members_end": rival_end,
         }
 
     def run(self, rounds: int | None = None, progress: Callable[[int, dict], None] | None = None) -> pd.DataFrame:

@@ -49,7 +49,9 @@ SELECTIONS = ("random", "cheapest", "hubs")
 SUCCESS_METRICS = ("inclusion", "top1")
 PRINCIPAL_CURVES = ("auto", "bound")
 SIGMOID_KEYS = ("midpoint", "slope", "offset")
-_THEORY_FIRM_KEYS = {"curve", *SIGMOID_KEYS}
+THEORY_CURVES = ("bound", "sigmoid", "finite-sample")
+FINITE_SAMPLE_KEYS = ("signals", "fail_prob", "n_test")
+_THEORY_FIRM_KEYS = {"curve", *SIGMOID_KEYS, *FINITE_SAMPLE_KEYS}
 _BAYES_FIRM_KEYS = {"world", "world_params", "eps", "adversary", "grid"}
 
 # Field types shared with the scenario schema (acsim.runs.schema): each range written once.
@@ -256,8 +258,8 @@ class ModelParams(BaseModel):
         if self.firm == "theory":
             curve = fp.get("curve", "bound")
             if isinstance(curve, str):
-                if curve not in ("bound", "sigmoid"):
-                    fail("curve", "must be 'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
+                if curve not in THEORY_CURVES:
+                    fail("curve", "must be 'bound', 'sigmoid', 'finite-sample', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
                 elif curve == "sigmoid":
                     for k in ("midpoint", "slope"):
                         if not isinstance(fp.get(k), (int, float)) or not math.isfinite(fp[k]):
@@ -268,8 +270,13 @@ class ModelParams(BaseModel):
                 else:
                     for k in sorted(set(fp) & set(SIGMOID_KEYS)):
                         fail(k, "only applies to curve = 'sigmoid'", fp[k], True)
+                if curve == "finite-sample":
+                    self._finite_sample_problems(fail, errs)
+                else:
+                    for k in sorted(set(fp) & set(FINITE_SAMPLE_KEYS)):
+                        fail(k, "only applies to curve = 'finite-sample'", fp[k], True)
             elif not (callable(curve) or isinstance(curve, (SuccessCurve, tuple))):
-                fail("curve", "must be 'bound', 'sigmoid', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
+                fail("curve", "must be 'bound', 'sigmoid', 'finite-sample', a callable, a SuccessCurve or (alpha, S) samples", curve, True)
         elif self.firm == "bayes":
             if "world" in fp and "world_params" in fp:
                 fail("world_params", "give world or world_params, not both")
@@ -286,6 +293,28 @@ class ModelParams(BaseModel):
             if sp is not None and (not isinstance(sp, int) or isinstance(sp, bool) or sp < 1):
                 fail("spacing", "is outside [1, inf) (an integer)", sp, True)
         return errs
+
+    def _finite_sample_problems(self, fail, errs: list[dict]) -> None:
+        """curve = 'finite-sample' (Gauthier et al. 2025): its own settings and the strategies it covers."""
+        fp = self.firm_params
+        k = fp.get("signals", 1)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            fail("signals", "is outside [1, inf) (an integer)", k, True)
+        d = fp.get("fail_prob", 0.05)
+        if not isinstance(d, (int, float)) or isinstance(d, bool) or not 0.0 < d < 1.0:
+            fail("fail_prob", "is outside (0, 1) (a probability)", d, True)
+        t = fp.get("n_test")
+        if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 1):
+            fail("n_test", "is outside [1, inf) (an integer)", t, True)
+        xi = self.theory_params.get("xi", 1e-3)
+        if isinstance(xi, (int, float)) and not 0.0 <= xi < 1.0:
+            errs.append({"type": bad("is outside [0, 1) (the signal world's base mass, with curve = 'finite-sample')",
+                                     sub="xi", value=xi, has_value=True), "loc": ("theory_params",)})
+        if Strategy.parse(self.strategy) is Strategy.ERASURE:
+            fail("curve", "covers only strategy feature-label or feature-only (Theorem 3.9's erasure "
+                 "needs a world with Assumption A1's margin)", "finite-sample", True)
+        if self.n_workers < 2:
+            fail("curve", "needs n_workers >= 2 (a platform with members and non-members)", "finite-sample", True)
 
     # -- plain data ------------------------------------------------------------------------
     def fields(self) -> dict[str, Any]:

@@ -42,6 +42,7 @@ __all__ = [
     "empirical_curve",
     "parse_grid",
     "investment_table",
+    "member_table",
     "simulation_runs",
     "simulate",
     "heatmaps",
@@ -92,7 +93,8 @@ def investment_table(
     :data:`STATUSES`: an empirical curve whose largest size tried is below α = 1 says
     "not reached within the sizes tried" where a known curve says "never self-sustaining
     on this curve"; c ≥ 1 − γ is "never individually rational" on any curve) and, with
-    ``n_workers``, ``B_total`` = N · B(α_crit).
+    ``n_workers``, ``members_crit`` = ⌈N·α_crit⌉ (:func:`acsim.theory.economics.members_at`)
+    and ``B_total`` = N · B(α_crit).
     """
     cc = np.asarray(costs, dtype=float).ravel()
     gg = np.asarray(gammas, dtype=float).ravel()
@@ -130,6 +132,7 @@ def investment_table(
             ["never individually rational", "organic", "self-sustaining", "not reached within the sizes tried"],
             "never self-sustaining on this curve")
         if n_workers is not None:
+            df["members_crit"] = np.asarray(economics.members_at(ac.ravel(), n_workers), dtype=float)
             df["B_total"] = df["B_crit"] * n_workers
         meta = {"curve": spec.label, "curve_index": i, **{k: v for k, v in spec.describe().items()}}
         meta.pop("kind")
@@ -137,6 +140,45 @@ def investment_table(
         for j, (k, v) in enumerate(meta.items()):
             df.insert(j, k, v)
         frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def member_table(
+    curves: Sequence[CurveSpec], costs: Sequence[float] | np.ndarray, gammas: Sequence[float] | np.ndarray,
+    n_total: int, members: Sequence[int] | np.ndarray,
+) -> pd.DataFrame:
+    """The study at a fixed platform size N, swept over member counts n: one row per (curve, c, γ, n).
+
+    Columns: ``curve``, ``curve_index``, ``c``, ``gamma``, ``n_total`` (N), ``n``, ``alpha``
+    (n/N), ``S`` (S(n/N) on the curve), ``threshold`` (S*), ``rational`` (S > S*: a worker
+    joins a collective of n), ``members_crit`` (⌈N·α_crit⌉), ``self_sustaining`` (n ≥
+    members_crit: from n on the collective grows by itself), ``B_total`` (N·∫₀^{n/N} of
+    Figure 7's shortfall: what carrying the collective to n costs) and ``pay_total`` (the
+    same paid in whole workers: Σ_{k<n} max(0, c + γS(k/N) − S(k/N)), the k-th recruit paid
+    its shortfall at the size it joins, as the agent-based model's principal pays).
+    """
+    n_arr = np.unique(np.asarray(members, dtype=float).ravel())
+    if n_arr.size == 0 or np.any(n_arr != np.round(n_arr)) or n_arr.min() < 1 or n_arr.max() > n_total:
+        raise ValueError(f"members must be whole counts in [1, {n_total}] (the platform size N), got {members!r}")
+    n_arr = n_arr.astype(int)
+    base = investment_table(curves, costs, gammas, n_total)
+    frames = []
+    k = np.arange(int(n_arr.max()))
+    for i, spec in enumerate(curves):
+        curve = spec.curve()
+        s_k = np.asarray(curve(k / n_total), dtype=float)  # S at each size a recruit joins
+        s_n = np.asarray(curve(n_arr / n_total), dtype=float)
+        rows = base[base["curve_index"] == i]
+        for _, r in rows.iterrows():
+            c, g = float(r["c"]), float(r["gamma"])
+            short = np.cumsum(np.maximum(0.0, c - (1.0 - g) * s_k))
+            b = np.asarray(economics.principal_investment(curve, c, g, n_arr / n_total), dtype=float) * n_total
+            frames.append(pd.DataFrame({
+                "curve": spec.label, "curve_index": i, "c": c, "gamma": g, "n_total": n_total, "n": n_arr,
+                "alpha": n_arr / n_total, "S": s_n, "threshold": float(r["threshold"]),
+                "rational": s_n > float(r["threshold"]), "members_crit": float(r["members_crit"]),
+                "self_sustaining": n_arr >= float(r["members_crit"]), "B_total": b, "pay_total": short[n_arr - 1],
+            }))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -17,9 +17,11 @@ import pandas as pd
 
 from acsim import theory
 from acsim.theory import economics
+from acsim.theory.discrete import signal_world
+from acsim.theory.finite_sample import member_curve
 from acsim.theory.economics import SuccessCurve
 
-CURVE_KINDS = ("bound", "sigmoid", "empirical")
+CURVE_KINDS = ("bound", "finite-sample", "sigmoid", "empirical")
 _STRATEGIES = theory.STRATEGIES
 
 
@@ -29,7 +31,11 @@ class CurveSpec:
 
     ``kind="bound"``: the paper's lower bound for ``strategy`` (Theorem 1: ξ, Δ, ε;
     Theorem 3: ξ, p, ε; Theorem 5: τ, ε), clipped to [0, 1] (a vacuous bound promises
-    no success). ``kind="sigmoid"``: offset + (1 − offset)σ(slope·(α − midpoint)), the
+    no success). ``kind="finite-sample"``: the finite-sample bound of Gauthier et al.
+    (2025, Theorems 3.3 and 3.5) a typical collective computes on a platform of
+    ``n_total`` points, in the signal world of ξ, Δ (p) with ``signals`` points, holding
+    with probability ≥ 1 − ``fail_prob`` (:func:`acsim.theory.finite_sample.member_curve`):
+    a staircase in n that depends on N, not only on α. ``kind="sigmoid"``: offset + (1 − offset)σ(slope·(α − midpoint)), the
     family of the paper's fitted curves. ``kind="empirical"``: the mean measured success
     at each sampled α (``alpha``, ``values``), piecewise linear in between, from
     ``source`` (a batch folder).
@@ -46,6 +52,9 @@ class CurveSpec:
     slope: float = math.nan
     offset: float = 0.0
     source: str = ""
+    n_total: int = 0
+    signals: int = 1
+    fail_prob: float = 0.05
     alpha: tuple[float, ...] = field(default=(), repr=False)
     values: tuple[float, ...] = field(default=(), repr=False)
 
@@ -61,12 +70,20 @@ class CurveSpec:
                 theory.feature_only_success_bound(1.0, self.xi, self.p, self.eps)
             if self.strategy == "erasure":
                 theory.erasure_success_bound(1.0, self.tau, self.eps)
+        elif self.kind == "finite-sample":
+            if self.strategy not in ("feature-label", "feature-only"):
+                raise ValueError(f"a finite-sample curve covers feature-label or feature-only, got {self.strategy!r}")
+            if self.n_total < 2:
+                raise ValueError(f"a finite-sample curve needs the platform size N >= 2, got {self.n_total}")
+            if self.signals < 1 or not 0.0 < self.fail_prob < 1.0:
+                raise ValueError(f"signals must be >= 1 and fail_prob in (0, 1), got {self.signals}, {self.fail_prob:g}")
+            self.world()
         elif self.kind == "sigmoid":
             if not (math.isfinite(self.midpoint) and math.isfinite(self.slope)):
                 raise ValueError("a sigmoid curve needs a finite midpoint and slope")
             if not 0.0 <= self.offset < 1.0:
                 raise ValueError(f"sigmoid offset must be in [0, 1), got {self.offset:g}")
-        else:
+        elif self.kind == "empirical":
             if len(self.alpha) == 0 or len(self.alpha) != len(self.values):
                 raise ValueError("an empirical curve needs (alpha, S) samples of the same non-zero length")
 
@@ -77,6 +94,9 @@ class CurveSpec:
             return f"sigmoid mid={self.midpoint:g} slope={self.slope:g}" + (f" offset={self.offset:g}" if self.offset else "")
         if self.kind == "empirical":
             return f"empirical {self.source or 'samples'}"
+        if self.kind == "finite-sample":
+            knobs = f"ξ={self.xi:g} Δ={self.delta:g}" + (f" p={self.p:g}" if self.strategy == "feature-only" else "")
+            return f"finite-sample {self.strategy} {knobs} N={self.n_total:,} δ={self.fail_prob:g} ε={self.eps:g}"
         knobs = {"feature-label": f"ξ={self.xi:g} Δ={self.delta:g}", "feature-only": f"ξ={self.xi:g} p={self.p:g}",
                  "erasure": f"τ={self.tau:g}"}[self.strategy]
         return f"{self.strategy} {knobs} ε={self.eps:g}"
@@ -96,8 +116,14 @@ class CurveSpec:
             return economics.sigmoid_curve(self.midpoint, self.slope, self.offset)
         return self.curve()
 
+    def world(self):
+        """The finite-sample curve's signal world (:func:`acsim.theory.discrete.signal_world`)."""
+        return signal_world(self.xi, self.delta, self.signals, positivity=self.p)
+
     def curve(self) -> SuccessCurve:
         """The curve in the form :mod:`acsim.theory.economics` computes on."""
+        if self.kind == "finite-sample":
+            return member_curve(self.world(), self.strategy, self.n_total, None, self.fail_prob, self.eps)
         if self.kind == "empirical":
             return SuccessCurve.from_samples(np.asarray(self.alpha), np.asarray(self.values), label=self.label)
         return SuccessCurve.from_callable(self.function(), label=self.label)
@@ -109,6 +135,10 @@ class CurveSpec:
                   "feature-only": {"xi": self.xi, "p": self.p, "eps": self.eps},
                   "erasure": {"tau": self.tau, "eps": self.eps}}[self.strategy]
             return {"firm": "theory", "strategy": self.strategy, "firm_params": {"curve": "bound"}, "theory_params": tp}
+        if self.kind == "finite-sample":
+            tp = {"xi": self.xi, "delta": self.delta, "p": self.p, "eps": self.eps}
+            return {"firm": "theory", "strategy": self.strategy, "theory_params": tp,
+                    "firm_params": {"curve": "finite-sample", "signals": self.signals, "fail_prob": self.fail_prob}}
         if self.kind == "sigmoid":
             return {"firm": "theory", "firm_params": {"curve": "sigmoid", "midpoint": self.midpoint,
                                                       "slope": self.slope, "offset": self.offset}}
@@ -119,15 +149,19 @@ class CurveSpec:
         """The curve's parameters as table columns (NaN where they do not apply)."""
         d = {k: v for k, v in asdict(self).items() if k not in ("alpha", "values")}
         nan = math.nan
-        if self.kind != "bound":
+        if self.kind not in ("bound", "finite-sample"):
             d.update(strategy="", xi=nan, delta=nan, p=nan, tau=nan, eps=nan)
         else:
             used = {"feature-label": ("xi", "delta", "eps"), "feature-only": ("xi", "p", "eps"), "erasure": ("tau", "eps")}[self.strategy]
+            if self.kind == "finite-sample":
+                used = (*used, "delta")
             for k in ("xi", "delta", "p", "tau"):
                 if k not in used:
                     d[k] = nan
         if self.kind != "sigmoid":
             d.update(midpoint=nan, slope=nan, offset=nan)
+        if self.kind != "finite-sample":
+            d.update(n_total=nan, signals=nan, fail_prob=nan)
         return d
 
 

@@ -36,6 +36,8 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         fp: dict[str, Any] = {"curve": f.curve}
         if f.curve == "sigmoid":
             fp.update(midpoint=f.midpoint, slope=f.slope, offset=f.offset or 0.0)
+        elif f.curve == "finite-sample":
+            fp.update({k: getattr(f, k) for k in ("signals", "fail_prob", "n_test") if getattr(f, k) is not None})
     elif f.kind == "bayes":
         fp = {k: getattr(f, k) for k in ("eps", "adversary", "grid") if getattr(f, k) is not None}
         if f.world:

@@ -32,7 +32,9 @@ Sections and fields (defaults in brackets)::
                   initial_alpha [0, in [0, 1]]; initial_selection [random | cheapest | hubs];
                   trigger_spacing [text firms: the trigger every k-th word, ≥ 1; default 20]
     [firm]        kind [theory | bayes | bow | encoder | transformer]; success_metric [inclusion | top1];
-                  theory: curve [bound | sigmoid], midpoint, slope, offset [0, in [0, 1)];
+                  theory: curve [bound | sigmoid | finite-sample], midpoint, slope, offset [0, in [0, 1)];
+                  finite-sample (Gauthier et al. 2025, on a platform of population.n): signals [1, ≥ 1],
+                  fail_prob [0.05, in (0, 1)], n_test [population.n, ≥ 1], with firm.bound's xi, delta (p);
                   bayes: eps [0, in [0, 0.5)], adversary [contamination | tv], grid [1025, ≥ 2],
                   [firm.world] (acsim.theory.discrete.random_world's arguments);
                   text firms: [firm.learner] (the learner's keyword arguments);
@@ -71,7 +73,9 @@ from pydantic_core import PydanticCustomError
 
 from acsim.abm.engines import FIRMS
 from acsim.abm.fields import Eps, Finite, NonNegInt, ParamError, PosInt, Range, Strict, Unit, bad, first_message
-from acsim.abm.params import SELECTIONS, SUCCESS_METRICS, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds
+from acsim.abm.params import (
+    FINITE_SAMPLE_KEYS, SELECTIONS, SUCCESS_METRICS, THEORY_CURVES, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds,
+)
 from acsim.abm.params import Rival as ParamsRival
 from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 from acsim.platform.learners.base import TEXT_LEARNERS
@@ -119,10 +123,13 @@ class Collective(Strict):
 class Firm(Strict):
     kind: Literal[FIRMS] = "theory"  # type: ignore[valid-type]
     success_metric: Literal[SUCCESS_METRICS] = "inclusion"  # type: ignore[valid-type]
-    curve: Literal["bound", "sigmoid"] = "bound"
+    curve: Literal[THEORY_CURVES] = "bound"  # type: ignore[valid-type]
     midpoint: Optional[Finite] = None
     slope: Optional[Finite] = None
     offset: Optional[Offset] = None
+    signals: Optional[PosInt] = None
+    fail_prob: Optional[Annotated[float, Range(0.0, 1.0, lo_open=True, hi_open=True)]] = None
+    n_test: Optional[PosInt] = None
     eps: Optional[Eps] = None
     adversary: Optional[Literal[ADVERSARIES]] = None  # type: ignore[valid-type]
     grid: Optional[Grid] = None
@@ -241,6 +248,9 @@ def _cross_check(sc: Scenario) -> list[str]:
                     fail(("firm", k), bad("is required when firm.curve = 'sigmoid'"))
         elif sigmoid_keys:
             notes.append(f"firm.{', firm.'.join(sigmoid_keys)} not used (only by firm.kind = 'theory' with firm.curve = 'sigmoid')")
+        finite_keys = [k for k in FINITE_SAMPLE_KEYS if getattr(f, k) is not None]
+        if finite_keys and not (f.kind == "theory" and f.curve == "finite-sample"):
+            notes.append(f"firm.{', firm.'.join(finite_keys)} not used (only by firm.kind = 'theory' with firm.curve = 'finite-sample')")
         if f.kind != "theory" and "curve" in f.model_fields_set:
             notes.append(f"firm.curve not used by firm.kind = {f.kind!r}")
         bayes_only = [k for k in ("eps", "adversary", "grid", "world") if k in f.model_fields_set and f.kind != "bayes"]
@@ -283,7 +293,8 @@ def _cross_check(sc: Scenario) -> list[str]:
             fail(("collective", key), bad("does not apply to kind = 'experiment' (the figure fixes strategy and target)"))
         if "rounds" in sc.model_fields_set:
             fail(("rounds",), bad("does not apply to kind = 'experiment' (one training run per point)"))
-        for key in sorted({"curve", "eps", "adversary", "grid", "world", "bound", "success_metric", *sigmoid_keys} & f.model_fields_set):
+        for key in sorted({"curve", "eps", "adversary", "grid", "world", "bound", "success_metric", *sigmoid_keys,
+                           *FINITE_SAMPLE_KEYS} & f.model_fields_set):
             fail(("firm", key), bad("does not apply to kind = 'experiment' (only firm.kind and firm.learner do)"))
     if f.kind in TEXT_LEARNERS and f.learner:
         n_errs = len(errs)

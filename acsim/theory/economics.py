@@ -44,6 +44,7 @@ __all__ = [
     "critical_mass",
     "is_self_sustaining",
     "principal_investment",
+    "members_at",
     "sigmoid_curve",
     # also here: the join rule's arithmetic, the curves' grids, the heterogeneous plan
     "membership_gain",
@@ -54,6 +55,19 @@ __all__ = [
     "RecruitmentPlan",
     "recruitment_plan",
 ]
+
+
+def members_at(alpha: ArrayLike, n_workers: int) -> float | np.ndarray:
+    """⌈N·α⌉: the fewest whole members with share ≥ α in a population of N (inf stays inf, NaN NaN).
+
+    The one rule by which a critical mass α_crit becomes a member count n_crit: the
+    collective is self-sustaining from that many members on. N·α is rounded to 9 decimals
+    first, so α = k/N gives exactly k.
+    """
+    a = np.asarray(alpha, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isfinite(a), np.ceil(np.round(a * n_workers, 9)), a)
+    return scalar_or_array(out)
 
 
 def _suffix_min(values: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ CSS = """
 .acsim-rows th, .acsim-rows td { padding: 2px 8px; text-align: right; border-bottom: 1px solid #ddd; }
 """
 ROW_COLUMNS = {
-    "round": "round", "alpha": "α at start", "S": "S", "bound": "bound", "joins": "joins", "leaves": "leaves",
+    "round": "round", "alpha": "α at start", "members": "members at start", "S": "S", "bound": "bound", "joins": "joins", "leaves": "leaves",
     "recruits": "recruits", "members_end": "members at end", "alpha_end": "α at end", "spend": "spend", "spend_total": "spent",
     "principal_status": "principal", "accuracy": "accuracy", "train_seconds": "train s",
 }

@@ -126,3 +126,22 @@ def test_too_few_sizes_is_no_fit_with_a_reason():
 def test_unknown_form_is_refused():
     with pytest.raises(ValueError, match="form must be one of plateau, paper"):
         fit_curve(np.array([0.1, 0.2]), np.array([0.3, 0.4]), form="spline")
+
+
+def test_critical_mass_as_members_is_read_off_the_runs_inside_the_sizes_tried():
+    import pandas as pd
+
+    from acsim.platform.fits import fit_curves
+
+    b, u, k, m = 0.05, 1.0, 4.0, math.log10(3e-3)
+    sizes, y = runs_of(lambda x: plateau_sigmoid(x, b, u, k, m), 1e-4, 0.1)
+    runs = pd.DataFrame({"curve": "c", "size": sizes, "alpha": sizes, "n_members": np.round(sizes * 25_000), "S": y})
+    row = fit_curves(runs, "alpha", ["S"], 0.9)[0]
+    assert row["status"] == "reached"
+    assert row["members_crit"] == pytest.approx(row["critical_mass"] * 25_000, rel=0.01)
+    assert row["members_low"] < row["members_crit"] < row["members_high"]
+    # A crossing beyond the sizes tried has no member count either.
+    sizes, y = runs_of(lambda x: plateau_sigmoid(x, b, u, k, m), 1e-5, 1e-3)
+    runs = pd.DataFrame({"curve": "c", "size": sizes, "alpha": sizes, "n_members": np.round(sizes * 25_000), "S": y})
+    row = fit_curves(runs, "alpha", ["S"], 0.9)[0]
+    assert row["status"] == "not reached" and math.isnan(row["members_crit"])

@@ -67,3 +67,12 @@ def batch_outcome(runs_folder):
     except KeyboardInterrupt:
         err_console.print(f"interrupted: finished runs are saved in {runs_folder}; run the same command again to finish the rest")
         raise typer.Exit(code=130) from None
+
+
+def members_text(r) -> str:
+    """The critical mass as members (fits.fit_curves interpolates them between the sizes tried)."""
+    m = r.get("members_crit", math.nan)
+    if not math.isfinite(m):
+        return "–"
+    ends = [f"{v:.0f}" if math.isfinite(v) else "–" for v in (r.get("members_low", math.nan), r.get("members_high", math.nan))]
+    return f"{m:.0f} [{ends[0]}, {ends[1]}]"

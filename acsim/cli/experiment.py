@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 import acsim
-from acsim.cli.common import _check_range, app, batch_outcome, console, user_errors
+from acsim.cli.common import _check_range, app, batch_outcome, console, members_text, user_errors
 from acsim.platform.data import class_index, is_synthetic
 from acsim.platform.fits import FORMS
 from acsim.platform.learners import available_learners, make_learner
@@ -182,10 +182,10 @@ def _print_fits(spec, col: str, runs, fits, target_success: float, learner: str,
         col, "share of the training data")
     table = Table(title=f"{spec.name}: critical mass for success {target_success:g} ({learner} firm, {form} fit; "
                         f"sizes as {unit}, 90% interval over seeds)")
-    for c in ("curve", "metric", "critical mass [90% interval]", "plateau"):
+    for c in ("curve", "metric", "critical mass [90% interval]", "as members [interval]", "plateau"):
         table.add_column(c)
     for _, r in fits.iterrows():
-        table.add_row(r["curve"], r["metric"].replace("success_", ""), r["reported"],
+        table.add_row(r["curve"], r["metric"].replace("success_", ""), r["reported"], members_text(r),
                       "" if not r["params_ok"] else f"{r['top']:.2f}")
     console.print(table)
     means = Table(title="mean success per size tried (members: mean over seeds)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from acsim.cli.common import app, batch_outcome, console, user_errors
+from acsim.cli.common import app, batch_outcome, console, members_text, user_errors
 
 
 @app.command("run")
@@ -29,6 +30,13 @@ def run_cmd(
 ) -> None:
     """Run a scenario: all its seeds and sweep points, resumable; tables, manifest and PNGs in OUT."""
     _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, figures, progress, dry_run, list_)
+
+
+def _share(alpha: float, members: float) -> str:
+    """α beside the member count it is (means over seeds; inf: never self-sustaining)."""
+    if not math.isfinite(alpha):
+        return "none" if alpha == math.inf else "–"
+    return f"{alpha:.3g} ({members:,.0f})" if math.isfinite(members) else f"{alpha:.3g}"
 
 
 @user_errors
@@ -113,31 +121,33 @@ def _print_run_summary(loaded, out: Path) -> None:
     if loaded.scenario.kind == "experiment":
         table.title = f"{loaded.name}: critical masses the runs support (fits.csv; 90% interval over seeds)"
         fits = pd.read_csv(out / "fits.csv")
-        for col in ("point", "curve", "metric", "critical mass [90% interval]"):
+        for col in ("point", "curve", "metric", "critical mass [90% interval]", "as members [interval]"):
             table.add_column(col)
         for _, r in fits.iterrows():
-            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), str(r["reported"]))
+            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), str(r["reported"]), members_text(r))
         console.print(table)
         return
     rival = "rival_alpha_final" in summary and summary["rival_alpha_final"].notna().any()
-    rival_cols = ("rival α start", "rival α final") if rival else ()
+    rival_cols = ("rival α start", "rival α final (members)") if rival else ()
     principal = (summary["principal_status"] != "off").any()
     principal_cols = ("principal at the end",) if principal else ()
-    for col in ("point", *sweep_cols, "runs", "α start", "α final", "outcomes", *rival_cols, *principal_cols,
-                "spend", "N·B(α_crit)"):
+    for col in ("point", *sweep_cols, "runs", "α start (members)", "α final (members)", "outcomes", *rival_cols,
+                *principal_cols, "α_crit (members)", "spend", "N·B(α_crit)"):
         table.add_column(col, justify="right")
     groups = list(summary.groupby("point_index", sort=True))
     for i, (pi, g) in enumerate(groups):
         if i == 20 and len(groups) > 21:
-            table.add_row("…", *[""] * (len(sweep_cols) + 6 + len(rival_cols) + len(principal_cols)))
+            table.add_row("…", *[""] * (len(sweep_cols) + 7 + len(rival_cols) + len(principal_cols)))
             break
         outcomes = ", ".join(f"{k} {v}" for k, v in g["outcome"].value_counts().items())
-        rival_cells = (f"{g['rival_alpha_initial'].mean():.3g}", f"{g['rival_alpha_final'].mean():.3g}") if rival else ()
+        rival_cells = (f"{g['rival_alpha_initial'].mean():.3g}",
+                       _share(g['rival_alpha_final'].mean(), g['rival_members_final'].mean())) if rival else ()
         principal_cells = (", ".join(f"{k} {v}" for k, v in g["principal_status"].value_counts().items()),) if principal else ()
         table.add_row(
             str(pi), *(str(g[c].iloc[0]) if not isinstance(g[c].iloc[0], float) else f"{g[c].iloc[0]:.4g}" for c in sweep_cols),
-            str(len(g)), f"{g['alpha_initial'].mean():.3g}", f"{g['alpha_final'].mean():.3g}", outcomes, *rival_cells,
-            *principal_cells,
+            str(len(g)), _share(g['alpha_initial'].mean(), g['members_initial'].mean()),
+            _share(g['alpha_final'].mean(), g['members_final'].mean()), outcomes, *rival_cells, *principal_cells,
+            _share(g['alpha_crit'].mean(), g['members_crit'].mean()),
             f"{g['spend_total'].mean():.4g}", f"{g['B_crit_total'].mean():.4g}",
         )
     console.print(table)

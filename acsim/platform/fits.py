@@ -233,14 +233,31 @@ def fit_curves(runs, size_col: str, metrics, target_success: float = 0.9, form: 
     ``runs`` (a DataFrame) has a ``curve`` and a nominal ``size`` column: each corpus may
     realise a nominal size slightly differently (a share of the target class), so runs of
     one nominal size sit at their mean realised size. ``reported`` is the text to print.
+    With an ``n_members`` column, ``members_crit``, ``members_low`` and ``members_high`` give
+    the critical mass and its interval as member counts: read off the runs' own mean
+    (size, members) pairs by linear interpolation, so only inside the sizes tried (NaN where
+    the critical mass or an interval end is not a number there).
     """
     rows = []
     for key, g in runs.groupby("curve", sort=False):
         x = g.groupby("size")[size_col].transform("mean").to_numpy()
         for metric in metrics:
             fit = fit_curve(x, g[metric].to_numpy(), target_success, form)
-            rows.append({"curve": key, "metric": metric, "size_axis": size_col, **asdict(fit), "reported": fit.text})
+            row = {"curve": key, "metric": metric, "size_axis": size_col, **asdict(fit), "reported": fit.text}
+            if "n_members" in g.columns:
+                pairs = g.groupby("size").agg(x=(size_col, "mean"), n=("n_members", "mean")).sort_values("x")
+                row.update({name: _members_at(v, pairs["x"].to_numpy(), pairs["n"].to_numpy(), fit.status)
+                            for name, v in (("members_crit", fit.critical_mass), ("members_low", fit.ci_low),
+                                            ("members_high", fit.ci_high))})
+            rows.append(row)
     return rows
+
+
+def _members_at(v: float, xs: np.ndarray, ns: np.ndarray, status: str) -> float:
+    """A size on the fit's axis as members, interpolated between sizes tried; NaN outside them."""
+    if status != "reached" or not math.isfinite(v) or v < xs[0] or v > xs[-1]:
+        return math.nan
+    return float(np.interp(v, xs, ns))
 
 
 __all__ = ["FORMS", "CurveFit", "fit_curve", "fit_curves", "plateau_sigmoid", "sigmoid"]

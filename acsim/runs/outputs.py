@@ -99,6 +99,8 @@ def summary_table(result: Any) -> pd.DataFrame:
             "rounds": int(len(f)),
             "alpha_initial": float(f["alpha"].iloc[0]),
             "alpha_final": a_final,
+            "members_initial": int(f["members"].iloc[0]),
+            "members_final": int(last["members_end"]),
             "alpha_max": float(f["alpha_end"].max()),
             "S_initial": float(f["S"].iloc[0]),
             "S_final": float(last["S"]),
@@ -110,6 +112,7 @@ def summary_table(result: Any) -> pd.DataFrame:
             "recruits_total": int(f["recruits"].sum()),
             "spend_total": float(last["spend_total"]),
             "alpha_crit": float(last["alpha_crit"]),
+            "members_crit": float(last["members_crit"]) if "members_crit" in f else math.nan,
             "B_crit": float(last["B_crit"]),
             "B_crit_total": float(last["B_crit_total"]),
             "spend_over_B_total": float(last["spend_total"]) / float(last["B_crit_total"])
@@ -118,6 +121,7 @@ def summary_table(result: Any) -> pd.DataFrame:
             # the second collective (NaN without one, and in runs written before it existed)
             "rival_alpha_initial": float(f["rival_alpha"].iloc[0]) if "rival_alpha" in f else math.nan,
             "rival_alpha_final": float(last["rival_alpha_end"]) if "rival_alpha_end" in f else math.nan,
+            "rival_members_final": float(last["rival_members_end"]) if "rival_members_end" in f else math.nan,
             "rival_S_final": float(last["rival_S"]) if "rival_S" in f else math.nan,
         })
     return pd.DataFrame(rows)

@@ -16,6 +16,13 @@ Names:
 Model quality on clean test data, as Section 5.1 reports it: ``accuracy`` = 1 − Hamming
 loss, micro-averaged ``precision`` and ``recall`` (and ``f1``) of the predicted sets.
 
+Under the names text-backdoor toolkits use (OpenBackdoor, ONION, STRIP papers), beside
+acsim's: ``asr`` (attack success rate: the share of triggered test inputs whose true label
+is not the target that the model classifies as the target) = ``success_top1``, and
+``cacc`` (clean accuracy: the share of clean test inputs classified correctly), read for
+multi-label data as the top-1 class being one of the resume's labels; ``accuracy``
+(1 − Hamming loss) stays the Section 5.1 number.
+
 The pure functions take score arrays ``(n, K)`` in [0, 1]; the predicted set is
 ``scores > threshold`` and the top-1 class the row argmax, as in
 :mod:`acsim.platform.learners.base`. An empty denominator gives NaN for success rates and 0 for
@@ -72,9 +79,10 @@ def success_rates(
 
 
 def clean_metrics(scores: np.ndarray, labels: np.ndarray, *, threshold: float = 0.5) -> dict[str, float]:
-    """Section 5.1's model quality: ``accuracy`` (1 − Hamming loss), micro ``precision``, ``recall``, ``f1``."""
+    """Section 5.1's model quality: ``accuracy`` (1 − Hamming loss), micro ``precision``, ``recall``, ``f1``, and ``cacc``."""
     s, y = _pair(scores, labels)
     pred = predict_sets(s, threshold)
+    top1_correct = y[np.arange(len(y)), predict_top1(s)] if y.size else np.zeros(0, dtype=bool)
     tp = float(np.sum(pred & y))
     n_pred, n_true = float(pred.sum()), float(y.sum())
     precision = tp / n_pred if n_pred else 0.0
@@ -85,6 +93,7 @@ def clean_metrics(scores: np.ndarray, labels: np.ndarray, *, threshold: float = 
         "precision": precision,
         "recall": recall,
         "f1": f1,
+        "cacc": _rate(top1_correct),
     }
 
 
@@ -120,6 +129,7 @@ def evaluate(
     base = success_rates(clean, test.labels, target, threshold=threshold)
     out["baseline_inclusion"] = base["success_inclusion"]
     out["baseline_top1"] = base["success_top1"]
+    out["asr"] = out["success_top1"]  # the backdoor toolkits' name for the same number
     out.update(clean_metrics(clean, test.labels, threshold=threshold))
     if erase is not None:
         erased = learner.predict_scores(erase_words(test.texts, erase))

@@ -88,25 +88,33 @@ def newton_logistic(
     max_iter: int = 100,
     cg_eta: float = 0.1,
     max_cg: int = 25,
+    weights: torch.Tensor | None = None,
 ) -> NewtonResult:
     """Minimise every F_k (module docstring) from w = 0, b = the prior log-odds.
 
     ``X`` (n, d), ``XT`` = X^T and ``X2T`` = (X∘X)^T are CSR (or dense) tensors; float32
     is enough for them and for the inner CG, while the gradient, the objective and the
-    line search accumulate in float64. ``Y`` is (n, K) in {0, 1}.
+    line search accumulate in float64. ``Y`` is (n, K) in {0, 1}. ``weights`` (n, K) or
+    (n, 1), ≥ 0: each example's loss in class k's problem counts w_ik times (scikit-learn's
+    ``sample_weight``/``class_weight``: the penalty is unchanged, so weights averaging 1
+    keep the regularisation of the unweighted problem).
     """
     n, k = Y.shape
     Y = Y.to(F64)
     lam = 1.0 / (C * n)
+    Wt = torch.ones(n, 1, dtype=F64) if weights is None else weights.to(F64)
 
     def mm(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         out = A @ B.to(A.dtype).contiguous()
         return out if B.dtype == A.dtype else out.to(B.dtype)  # float64 in, float64 out
 
-    def objective(Z: torch.Tensor, W: torch.Tensor, Yc: torch.Tensor = Y) -> torch.Tensor:
-        return (softplus(Z) - Yc * Z).sum(0) / n + 0.5 * lam * (W * W).sum(0)
+    def wt(cols: torch.Tensor | None = None) -> torch.Tensor:
+        return Wt if Wt.shape[1] == 1 or cols is None else Wt[:, cols]
 
-    prior = Y.mean(0).clamp(1e-6, 1 - 1e-6)
+    def objective(Z: torch.Tensor, W: torch.Tensor, Yc: torch.Tensor = Y, w: torch.Tensor = Wt) -> torch.Tensor:
+        return (w * (softplus(Z) - Yc * Z)).sum(0) / n + 0.5 * lam * (W * W).sum(0)
+
+    prior = ((Wt * Y).sum(0) / Wt.expand_as(Y).sum(0)).clamp(1e-6, 1 - 1e-6)
     W = torch.zeros(X.shape[1], k, dtype=F64)
     b = torch.log(prior / (1 - prior))
     Z = torch.zeros(n, k, dtype=F64) + b
@@ -115,25 +123,26 @@ def newton_logistic(
     for it in range(1, max_iter + 1):
         cols = torch.nonzero(live).flatten()
         P = torch.sigmoid(Z[:, cols])
-        G = (P - Y[:, cols]) / n
+        w = wt(cols)
+        G = w * (P - Y[:, cols]) / n
         gW, gb = mm(XT, G) + lam * W[:, cols], G.sum(0)
-        D = P * (1 - P) / n
+        D = w * P * (1 - P) / n
         # Jacobi preconditioner: the Hessian's diagonal, sum_i D_i x_ij^2 + lam.
         sW, sb, p = _cg(D, X, XT, mm, lam, -gW, -gb, mm(X2T, D) + lam, D.sum(0) + 1e-300, cg_eta, max_cg)
         products += p * len(cols) / k + 2 * len(cols) / k
         slope = (gW * sW).sum(0) + gb * sb  # < 0: a descent direction
-        f0 = objective(Z[:, cols], W[:, cols], Y[:, cols])
+        f0 = objective(Z[:, cols], W[:, cols], Y[:, cols], w)
         Zs = mm(X, sW) + sb
         t = torch.ones(len(cols), dtype=F64)
         for _ in range(50):
-            ok = objective(Z[:, cols] + t * Zs, W[:, cols] + t * sW, Y[:, cols]) <= f0 + 1e-4 * t * slope
+            ok = objective(Z[:, cols] + t * Zs, W[:, cols] + t * sW, Y[:, cols], w) <= f0 + 1e-4 * t * slope
             if ok.all():
                 break
             t = torch.where(ok, t, t / 2)
         W[:, cols] += t * sW
         b[cols] += t * sb
         Z[:, cols] += t * Zs
-        f1 = objective(Z[:, cols], W[:, cols], Y[:, cols])
+        f1 = objective(Z[:, cols], W[:, cols], Y[:, cols], w)
         # Newton converges superlinearly near the optimum, so once a step (and the
         # decrement -g.s/2, the predicted gain) gains less than rtol of the objective, the
         # remaining gap is smaller still.

@@ -7,9 +7,10 @@ model on token counts, so one training on 25k resumes takes seconds on two CPU c
 Its loss is the per-class binary cross-entropy of a multi-label classifier, so its
 sigmoid scores estimate P(y_k = 1 | x) per class.
 
-Every one of the 30522 vocabulary ids is a feature (nothing is pruned by frequency):
-the collective's trigger is by design absent from the base data, and a frequency-pruned
-vocabulary would silently make the signal unlearnable.
+Every one of the 30522 vocabulary ids is a feature (nothing is pruned by frequency unless
+the firm defends itself, ``min_df``): the collective's trigger is by design absent from the
+base data, and a frequency-pruned vocabulary makes the signal unlearnable below that many
+members (:mod:`acsim.platform.learners.defences`).
 
 The firm retrains every round on texts that are mostly unchanged, so token counts are
 cached per distinct text (:class:`CountCache`): a round in which the collective rewrites
@@ -33,6 +34,9 @@ from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
 from acsim.platform.learners.bow_net import _BowNet, _linear_bce_step
 from acsim.platform.learners.counts import DEFAULT_CACHE, CountCache, clear_cache, count_rows
+from acsim.platform.learners.defences import (
+    ROBUST, balanced_weights, document_frequency, dro_step, group_losses, group_weights, keep_columns,
+)
 from acsim.platform.learners.sparse import _Csr, _featurize
 from acsim.platform.text import load_fast_tokenizer
 
@@ -96,6 +100,13 @@ class BowLearner(SetPredictions):
         newton, whose sparse products over the whole corpus are ~2.5x faster on 2 threads.
     tokenizer_path:
         local model directory of the vocabulary (None: the packaged bert-base vocabulary).
+    min_df, test_min_df, robust, dro_rounds, dro_step:
+        the firm's defences (:mod:`acsim.platform.learners.defences`): drop tokens that occur
+        in fewer than ``min_df`` training resumes (1: keep all); remove, before scoring, the
+        tokens that occurred in fewer than a share ``test_min_df`` of the training resumes
+        (0: none); ``robust`` = ``"none"``, ``"balanced"`` (class-balanced weights) or
+        ``"group-dro"`` (group DRO over the classes, ``dro_rounds`` weighted solves with
+        exponentiated-gradient step ``dro_step``); robust training needs ``solver="newton"``.
 
     Fitted attributes: ``history_`` (AdamW: mean training BCE per epoch; newton: the final
     mean BCE), ``objective_`` (newton: sum over classes of F_k), ``n_iter_``,
@@ -124,6 +135,11 @@ class BowLearner(SetPredictions):
         device: str = "auto",
         threads: int | None = None,
         tokenizer_path: str | None = None,
+        min_df: int = 1,
+        test_min_df: float = 0.0,
+        robust: str = "none",
+        dro_rounds: int = 5,
+        dro_step: float = 5.0,
     ) -> None:
         if solver is None:
             # Asking for epochs (or a hidden layer) asks for the epoch-trained firm; nothing
@@ -161,6 +177,18 @@ class BowLearner(SetPredictions):
         self.device = device
         self.threads = None if threads is None else _check_int("threads", threads, 1)
         self.tokenizer_path = None if tokenizer_path is None else str(tokenizer_path)
+        self.min_df = _check_int("min_df", min_df, 1)
+        if isinstance(test_min_df, bool) or not isinstance(test_min_df, (int, float)) or not 0.0 <= test_min_df < 1.0:
+            raise ValueError(f"test_min_df must be a share in [0, 1), got {test_min_df!r}")
+        self.test_min_df = float(test_min_df)
+        if robust not in ROBUST:
+            raise ValueError(f"robust must be one of {', '.join(ROBUST)}, got {robust!r}")
+        if robust != "none" and solver != "newton":
+            raise ValueError(f"robust={robust!r} needs solver='newton' (the weighted convex problem, solved to its optimum)")
+        self.robust = robust
+        self.dro_rounds = _check_int("dro_rounds", dro_rounds, 1)
+        _check_positive(("dro_step", dro_step))
+        self.dro_step = float(dro_step)
 
     # -- features -----------------------------------------------------------------
     def _torch_device(self) -> torch.device:
@@ -186,6 +214,11 @@ class BowLearner(SetPredictions):
             raise ValueError("cannot fit on an empty dataset")
         t0 = time.perf_counter()
         X = self.featurize(train)
+        # The training corpus's document frequencies: min_df acts on them now, test_min_df
+        # when scoring (defences module).
+        self.document_frequency_, self.n_train_ = document_frequency(X), len(train)
+        if self.min_df > 1:
+            X = keep_columns(X, self.document_frequency_ >= self.min_df)
         t1 = time.perf_counter()
         if self.solver == "newton":
             return self._fit_newton(train, X, t0, t1)
@@ -254,9 +287,23 @@ class BowLearner(SetPredictions):
         XT = Xu.transpose()
         X2T = _Csr(XT.indptr, XT.indices, XT.values * XT.values, XT.n_cols)
         y = torch.from_numpy(train.labels.astype(np.float64)).to(dev)
-        with _torch_threads(self.threads):
-            res = newton_logistic(Xu.torch(dev), XT.torch(dev), X2T.torch(dev), y, C=self.C, rtol=self.tol)
+        Xt, XTt, X2Tt = Xu.torch(dev), XT.torch(dev), X2T.torch(dev)
+        weights = None if self.robust != "balanced" else torch.from_numpy(balanced_weights(train.labels)).to(dev)
         k = train.labels.shape[1]
+        q = np.full(k, 1.0 / k)
+        with _torch_threads(self.threads):
+            for _ in range(self.dro_rounds if self.robust == "group-dro" else 1):
+                if self.robust == "group-dro":
+                    weights = torch.from_numpy(group_weights(train.labels, q)).to(dev)
+                res = newton_logistic(Xt, XTt, X2Tt, y, C=self.C, rtol=self.tol, weights=weights)
+                if self.robust == "group-dro":
+                    # Each example's mean BCE over the classes at this solve, then the groups' losses.
+                    with torch.no_grad():
+                        z = (Xt @ res.weight.to(torch.float32)).to(torch.float64) + res.bias
+                        loss = (torch.nn.functional.softplus(z) - y * z).mean(1).cpu().numpy()
+                    self.group_losses_ = group_losses(train.labels, loss)
+                    q = dro_step(q, self.group_losses_, self.dro_step)
+        self.group_weights_ = q
         net = _BowNet(X.n_cols, k, 0, torch.zeros(k), torch.Generator())
         with torch.no_grad():
             net.weight.zero_()
@@ -272,6 +319,8 @@ class BowLearner(SetPredictions):
         if not hasattr(self, "net_"):
             raise RuntimeError("BowLearner is not fitted; call fit(train) first")
         X = self.featurize(inputs)
+        if self.test_min_df > 0:
+            X = keep_columns(X, self.document_frequency_ >= self.test_min_df * self.n_train_)
         dev = next(self.net_.parameters()).device
         out = np.empty((X.n_rows, self.n_classes_), dtype=np.float64)
         chunk = 8192
@@ -283,10 +332,13 @@ class BowLearner(SetPredictions):
         return out
 
     def __repr__(self) -> str:
+        defences = "".join(f", {k}={v!r}" for k, v in (("min_df", self.min_df), ("test_min_df", self.test_min_df),
+                                                         ("robust", self.robust)) if v not in (1, 0.0, "none"))
         if self.solver == "newton":
-            return f"BowLearner(solver='newton', C={self.C:g}, tol={self.tol:g}, features={self.features!r}, device={self.device!r})"
+            return (f"BowLearner(solver='newton', C={self.C:g}, tol={self.tol:g}, features={self.features!r}, "
+                    f"device={self.device!r}{defences})")
         return (
             f"BowLearner(solver='adamw', epochs={self.epochs}, lr={self.lr:g}, batch_size={self.batch_size}, "
             f"weight_decay={self.weight_decay:g}, hidden={self.hidden}, features={self.features!r}, "
-            f"seed={self.seed}, device={self.device!r})"
+            f"seed={self.seed}, device={self.device!r}{defences})"
         )

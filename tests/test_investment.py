@@ -221,3 +221,22 @@ def test_cli_finite_sample_member_sweep(tmp_path):
 def test_cli_member_sweep_bad_input(args, message, tmp_path):
     r = acsim("investment", *args, "--no-plot", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_per_point_curves_keep_a_swept_firm_apart(tmp_path):
+    # Two firms swept in one experiment batch: pooled, their S-curves average into one that
+    # neither firm has; per point, each keeps its own critical mass.
+    summary = pd.DataFrame({
+        "point_index": [0, 0, 0, 1, 1, 1],
+        "firm.learner": ["{}"] * 3 + ["{'min_df': 100}"] * 3,
+        "alpha": [1e-3, 4e-3, 2e-2] * 2,
+        "success_inclusion": [0.5, 1.0, 1.0, 0.0, 0.0, 1.0],
+    })
+    summary.to_parquet(tmp_path / "summary.parquet")
+    curves = I.empirical_curves(tmp_path)
+    assert len(curves) == 2 and "firm.learner={'min_df': 100}" in curves[1].label
+    t = I.investment_table(curves, [0.2], [0.5], 25_000)
+    a0, a1 = t["alpha_crit"]
+    assert a0 < 4e-3 < a1 < 2e-2
+    pooled = I.investment_table([I.empirical_curve(tmp_path)], [0.2], [0.5])["alpha_crit"].iloc[0]
+    assert a0 < pooled < a1

@@ -76,3 +76,9 @@ def members_text(r) -> str:
         return "–"
     ends = [f"{v:.0f}" if math.isfinite(v) else "–" for v in (r.get("members_low", math.nan), r.get("members_high", math.nan))]
     return f"{m:.0f} [{ends[0]}, {ends[1]}]"
+
+
+def metric_name(metric: str) -> str:
+    """A success column as the tables print it: top-1 success is the backdoor toolkits' ASR."""
+    short = str(metric).replace("success_", "")
+    return "top1 (ASR)" if short == "top1" else short

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 import acsim
-from acsim.cli.common import _check_range, app, batch_outcome, console, members_text, user_errors
+from acsim.cli.common import _check_range, app, batch_outcome, console, members_text, metric_name, user_errors
 from acsim.platform.data import class_index, is_synthetic
 from acsim.platform.fits import FORMS
 from acsim.platform.learners import available_learners, make_learner
@@ -185,20 +185,25 @@ def _print_fits(spec, col: str, runs, fits, target_success: float, learner: str,
     for c in ("curve", "metric", "critical mass [90% interval]", "as members [interval]", "plateau"):
         table.add_column(c)
     for _, r in fits.iterrows():
-        table.add_row(r["curve"], r["metric"].replace("success_", ""), r["reported"], members_text(r),
+        table.add_row(r["curve"], metric_name(r["metric"]), r["reported"], members_text(r),
                       "" if not r["params_ok"] else f"{r['top']:.2f}")
     console.print(table)
-    means = Table(title="mean success per size tried (members: mean over seeds)")
+    means = Table(title="mean success per size tried (members: mean over seeds; CACC: clean accuracy, top-1 in the label set)")
     means.add_column("curve")
     means.add_column(col)
     means.add_column("members")
     for m in spec.metrics:
-        means.add_column(m.replace("success_", ""))
+        means.add_column(metric_name(m))
+    cacc = "cacc" in runs.columns
+    if cacc:
+        means.add_column("CACC")
     # by nominal size: with per-seed corpora a share of the target class differs slightly per seed
     g = runs.groupby(["curve", "size"], sort=False).agg(x=(col, "mean"), members=("n_members", "mean"),
-                                                        **{m: (m, "mean") for m in spec.metrics})
+                                                        **{m: (m, "mean") for m in spec.metrics},
+                                                        **({"cacc": ("cacc", "mean")} if cacc else {}))
     for (curve, _), r in g.iterrows():
-        means.add_row(curve, f"{r['x']:.3g}", f"{r['members']:.0f}", *(f"{r[m]:.2f}" for m in spec.metrics))
+        means.add_row(curve, f"{r['x']:.3g}", f"{r['members']:.0f}", *(f"{r[m]:.2f}" for m in spec.metrics),
+                      *((f"{r['cacc']:.3f}",) if cacc else ()))
     console.print(means)
 
 

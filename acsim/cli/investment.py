@@ -29,6 +29,7 @@ def investment(
     tau: Optional[str] = typer.Option(None, help="τ values for the erasure bound (default: the --xi values)."),
     sigmoid: list[str] = typer.Option([], help="A sigmoid curve MID,SLOPE[,OFFSET] in α (repeatable)."),
     from_batch: list[Path] = typer.Option([], "--from-batch", help="An empirical curve: the (α, S) samples of a finished `acsim run` folder (repeatable)."),
+    per_point: bool = typer.Option(False, "--per-point", help="--from-batch: one empirical curve per sweep point of the batch (a swept firm or defence), not one pooled curve."),
     metric: str = typer.Option("S", help="Which success column an empirical curve uses (S, S_top1, S_inclusion; success_top1 for experiments)."),
     n_workers: int = typer.Option(1000, "--n-workers", "--n-total", help="Population (platform) size N: members n_crit = ⌈N·α_crit⌉, totals N·B(α_crit), the finite-sample curves' N and the simulated population."),
     finite_sample: bool = typer.Option(False, "--finite-sample", help="Bound curves are the finite-sample bounds of Gauthier et al. (2025, Thm 3.3/3.5) on a platform of N, not the paper's population bounds."),
@@ -95,7 +96,7 @@ def investment(
         _check_range("--sigmoid OFFSET", vals[2:], 0.0, 1.0, hi_open=True)
         curves.append(I.CurveSpec("sigmoid", midpoint=vals[0], slope=vals[1], offset=vals[2] if len(vals) == 3 else 0.0))
     for d in from_batch:
-        curves.append(I.empirical_curve(d, metric))
+        curves += I.empirical_curves(d, metric) if per_point else [I.empirical_curve(d, metric)]
     table = I.investment_table(curves, costs, gammas, n_workers)
     out.mkdir(parents=True, exist_ok=True)
 

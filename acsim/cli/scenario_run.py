@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from acsim.cli.common import app, batch_outcome, console, members_text, user_errors
+from acsim.cli.common import app, batch_outcome, console, members_text, metric_name, user_errors
 
 
 @app.command("run")
@@ -121,10 +121,12 @@ def _print_run_summary(loaded, out: Path) -> None:
     if loaded.scenario.kind == "experiment":
         table.title = f"{loaded.name}: critical masses the runs support (fits.csv; 90% interval over seeds)"
         fits = pd.read_csv(out / "fits.csv")
-        for col in ("point", "curve", "metric", "critical mass [90% interval]", "as members [interval]"):
+        for col in ("point", "curve", "metric", "critical mass [90% interval]", "as members [interval]", "clean accuracy (CACC)"):
             table.add_column(col)
+        cacc = summary.groupby("point_index")["cacc"].mean() if "cacc" in summary else None
         for _, r in fits.iterrows():
-            table.add_row(str(r["point_index"]), str(r["curve"]), str(r["metric"]), str(r["reported"]), members_text(r))
+            acc = "–" if cacc is None or r["point_index"] not in cacc.index else f"{cacc[r['point_index']]:.4f}"
+            table.add_row(str(r["point_index"]), str(r["curve"]), metric_name(r["metric"]), str(r["reported"]), members_text(r), acc)
         console.print(table)
         return
     rival = "rival_alpha_final" in summary and summary["rival_alpha_final"].notna().any()

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from acsim.runs import batch
-from acsim.runs.investment_curves import CURVE_KINDS, CurveSpec, bound_curves, empirical_curve
+from acsim.runs.investment_curves import CURVE_KINDS, CurveSpec, bound_curves, empirical_curve, empirical_curves
 from acsim.runs.investment_figures import heatmaps, simulation_figure
 from acsim.theory import economics
 
@@ -40,6 +40,7 @@ __all__ = [
     "CurveSpec",
     "bound_curves",
     "empirical_curve",
+    "empirical_curves",
     "parse_grid",
     "investment_table",
     "member_table",

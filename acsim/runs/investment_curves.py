@@ -186,6 +186,32 @@ def bound_curves(
     return list(dict.fromkeys(out))
 
 
+def empirical_curves(batch_dir: str | Path, metric: str = "S") -> list[CurveSpec]:
+    """One empirical curve per sweep point of a finished batch (:func:`empirical_curve` on each).
+
+    A batch that sweeps a setting other than the collective's size (a firm's defence, a
+    cost) holds one S-curve per point; pooling them would average different firms. Each
+    curve's ``source`` names the batch, the point and its swept values.
+    """
+    df, col = _samples(Path(batch_dir), metric)
+    if "point_index" not in df.columns:
+        raise ValueError(f"{batch_dir}: no point_index column (not an acsim run batch folder)")
+    swept = [c for c in df.columns if "." in c]
+    out = []
+    for pi, g in df.groupby("point_index", sort=True):
+        what = ", ".join(f"{c}={g[c].iloc[0]}" for c in swept)
+        out.append(_curve_of(g["alpha"].to_numpy(float), g[col].to_numpy(float), f"{batch_dir} point {pi}" + (f" ({what})" if what else ""),
+                             batch_dir, col))
+    return out
+
+
+def _curve_of(a: np.ndarray, s: np.ndarray, source: str, where, col: str) -> CurveSpec:
+    ok = np.isfinite(a) & np.isfinite(s)
+    if not ok.any():
+        raise ValueError(f"{where}: no finite (alpha, {col}) samples")
+    return CurveSpec("empirical", source=source, alpha=tuple(map(float, a[ok])), values=tuple(map(float, s[ok])))
+
+
 def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
     """An empirical S-curve from a finished batch (``acsim run`` output folder).
 
@@ -196,6 +222,12 @@ def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
     Several samples at one α are averaged (:meth:`SuccessCurve.from_samples`).
     """
     d = Path(batch_dir)
+    df, col = _samples(d, metric)
+    return _curve_of(df["alpha"].to_numpy(float), df[col].to_numpy(float), str(d), d, col)
+
+
+def _samples(d: Path, metric: str) -> tuple[pd.DataFrame, str]:
+    """The (α, success) table of a batch folder: rounds of a model batch, runs of an experiment."""
     if not d.is_dir():
         raise FileNotFoundError(f"{d}: no such batch folder (run `acsim run SCENARIO --out {d}` first)")
     rounds, summary = d / "rounds.parquet", d / "summary.parquet"
@@ -206,16 +238,11 @@ def empirical_curve(batch_dir: str | Path, metric: str = "S") -> CurveSpec:
         col = metric
         if col not in df.columns:
             raise ValueError(f"{rounds}: no column {metric!r} (have {', '.join(df.columns)})")
-        a, s = df["alpha"].to_numpy(float), df[col].to_numpy(float)
-    elif summary.exists():
+        return df, col
+    if summary.exists():
         df = pd.read_parquet(summary)
         col = "success_inclusion" if metric == "S" else metric
         if "alpha" not in df.columns or col not in df.columns:
             raise ValueError(f"{summary}: needs columns alpha and {col}")
-        a, s = df["alpha"].to_numpy(float), df[col].to_numpy(float)
-    else:
-        raise FileNotFoundError(f"{d}: no rounds.parquet, summary.parquet or runs.parquet (is the batch finished?)")
-    ok = np.isfinite(a) & np.isfinite(s)
-    if not ok.any():
-        raise ValueError(f"{d}: no finite (alpha, {col}) samples")
-    return CurveSpec("empirical", source=str(d), alpha=tuple(map(float, a[ok])), values=tuple(map(float, s[ok])))
+        return df, col
+    raise FileNotFoundError(f"{d}: no rounds.parquet, summary.parquet or runs.parquet (is the batch finished?)")

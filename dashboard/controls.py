@@ -25,10 +25,11 @@ from acsim.abm.beliefs import BELIEFS
 from acsim.abm.distributions import param_range
 from acsim.abm.fields import Range, base_type, range_of
 from acsim.abm.model import ModelParams
+from acsim.abm.params import FINITE_SAMPLE_KEYS, THEORY_CURVES
 from acsim.abm.networks import NETWORKS
 from acsim.theory import STRATEGIES
 
-CURVES = ("sigmoid", "bound")
+CURVES = ("sigmoid", *(c for c in THEORY_CURVES if c != "sigmoid"))  # the schema's, the default first
 # The distributions a person can edit in the page: (first, second) parameter of each.
 DIST_FIELDS: dict[str, tuple[str, ...]] = {
     "constant": ("value",),
@@ -58,7 +59,7 @@ class Controls:
     strategy: str = "feature-label"
     target: int = 0
     firm: str = "theory"
-    curve: str = "sigmoid"  # theory firm: a known sigmoid S(α), or the paper's bound
+    curve: str = "sigmoid"  # theory firm: a known sigmoid S(α), the paper's bound, or the finite-sample bound
     midpoint: float = 0.08
     slope: float = 60.0
     epochs: int | None = None  # text firms (None: the learner's default)
@@ -280,7 +281,10 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
             fp = {k: v for k, v in fp.items() if k in ("offset",)}
             fp.update(curve="sigmoid", midpoint=num["midpoint"](), slope=num["slope"]())
         else:
-            fp = {"curve": "bound"}
+            # The paper's bound, or the finite-sample bound of Gauthier et al. (2025) on this
+            # platform of N workers (its settings, from a scenario, kept).
+            keep = FINITE_SAMPLE_KEYS if c.curve == "finite-sample" and fp.get("curve") == "finite-sample" else ()
+            fp = {"curve": c.curve, **{k: fp[k] for k in keep if k in fp}}
     elif c.firm in TEXT_FIRMS:
         epochs = num["epochs"]()
         if epochs is not None:

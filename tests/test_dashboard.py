@@ -993,3 +993,15 @@ def test_charts_show_a_rival_collective_and_a_loaded_scenario_keeps_it():
         assert chart(m, m.results(), None) != chart(plain, plain.results(), None)
     ctrl, base = C.load("competing_collectives")
     assert C.to_params(ctrl, base).rival == {"initial_alpha": 0.03, "target": 1, "trigger": "‡"}
+
+
+def test_the_finite_sample_curve_is_a_dashboard_choice():
+    from dataclasses import replace
+
+    assert "finite-sample" in C.CURVES
+    p = C.to_params(replace(C.Controls(), curve="finite-sample"))
+    assert p.firm_params == {"curve": "finite-sample"}
+    # a scenario's settings of the curve survive the controls' round trip
+    controls, base = C.load("finite_sample")
+    assert controls.curve == "finite-sample"
+    assert C.to_params(controls, base).firm_params == {"curve": "finite-sample", "signals": 1, "fail_prob": 0.05}

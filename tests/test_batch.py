@@ -91,6 +91,10 @@ def test_run_writes_rows_summary_manifest_and_figures(tmp_path):
     last = rounds.groupby("run_id").tail(1).set_index("run_id")
     s = summary.set_index("run_id")
     assert (s["alpha_final"] == last.loc[s.index, "alpha_end"]).all()
+    # every share beside the members it is (issue 15): N·α, and the principal's k_crit
+    assert (s["members_final"] == last.loc[s.index, "members_end"]).all()
+    assert (s["members_final"] == (s["alpha_final"] * s["n_workers"]).round()).all()
+    assert (s["members_crit"] == last.loc[s.index, "members_crit"]).all()
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario_name"] == "small" and manifest["n_runs"] == 4 and manifest["seeds"] == [0, 1]

@@ -58,6 +58,17 @@ def test_bound_holds_in_the_promised_fraction_of_draws(goal, world, n, N):
     assert r["covered"] >= r["promised"] == 0.95
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_bound_holds_on_random_worlds(seed):
+    # Random planting worlds (some signal points without base mass, random conditionals):
+    # wherever the bound says something, Ŝ(n) ≥ bound in ≥ 95% of 1,000 draws.
+    rng = np.random.default_rng(100 + seed)
+    w = random_world(rng, n_base=5, n_signal=2, n_labels=3, signal_mass=float(rng.uniform(0.01, 0.2)))
+    for goal in ("feature-label", "unplanting"):
+        r = F.sample_check(w, goal, 30_000, 100_000, draws=DRAWS, rng=rng)
+        assert r["covered"] >= r["promised"], (goal, r["covered"])
+
+
 def test_the_check_can_fail():
     # The infinite-data limit is not a finite-sample bound: at n = 100 on N = 10,000 the
     # plug-in firm falls short of it in far more than 5% of the draws, and sample_check's

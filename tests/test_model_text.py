@@ -40,6 +40,17 @@ def test_measured_success_rises_with_the_collective(corpus):
     assert top1[2] > top1[0] + 0.5
 
 
+def test_a_defended_firm_is_a_model_option(corpus):
+    # 30 members: min_df = 31 leaves the trigger without weight and success falls to what the
+    # relabelling alone buys (~0.05); min_df = 29 lets it pass (issue 15: the firm's defences
+    # reach the learner through firm_params).
+    plain = text_model(corpus, initial_alpha=0.1, firm_params={"min_df": 29}).run(1)
+    defended = text_model(corpus, initial_alpha=0.1, firm_params={"min_df": 31}).run(1)
+    assert plain["members"].iloc[0] == 30
+    assert plain["S_inclusion"].iloc[0] > 0.9
+    assert defended["S_inclusion"].iloc[0] < 0.1 and defended["accuracy"].iloc[0] > 0.8
+
+
 def test_rounds_are_reproducible_from_the_seed(corpus):
     kw = dict(firm_params={"epochs": 2}, initial_alpha=0.1, cost_dist="uniform",
               cost_params={"low": 0.0, "high": 0.4}, gamma_params={"value": 0.3},

@@ -64,6 +64,11 @@ def figure_1(
         c, g = investment
         curve = lambda al: bound_curve(strategy, np.maximum(al, 1e-12), xi, delta, p, tau, 0.0)  # noqa: E731
         figure_7_axes(axes[2], curve, c, g)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> Path:
+    """Lay out, write the PNG (its folder made), close the figure."""
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,12 +100,7 @@ def finite_sample_figure(path: Path, world, goal: str, n_total: int, res: dict, 
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def figure_7_axes(ax, curve, c: float, gamma: float, who: str = "") -> None:

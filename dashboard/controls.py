@@ -9,9 +9,8 @@ message that names the control, which the page shows instead of building a model
 :class:`Number` is one numeric text box of the panel (its name, whole or not, its range):
 :meth:`Number.parse` turns what a person typed into a value or a ``ValueError`` that names
 the box and its allowed range, and :func:`to_params` checks the same ranges, so a text the
-box accepts is never refused later for a reason the box did not show.
-:func:`load` reads a scenario file with :func:`acsim.runs.scenarios.load_scenario`.
-"""
+box accepts is never refused later for a reason the box did not show. :func:`load` reads a
+scenario file with :func:`acsim.runs.scenarios.load_scenario`."""
 
 from __future__ import annotations
 
@@ -24,8 +23,7 @@ from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
 from acsim.abm.beliefs import BELIEFS
 from acsim.abm.distributions import param_range
 from acsim.abm.fields import Range, base_type, range_of
-from acsim.abm.model import ModelParams
-from acsim.abm.params import FINITE_SAMPLE_KEYS, THEORY_CURVES
+from acsim.abm.params import FINITE_SAMPLE_KEYS, THEORY_CURVES, ModelParams
 from acsim.abm.networks import NETWORKS
 from acsim.theory import STRATEGIES
 
@@ -280,10 +278,8 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
         if c.curve == "sigmoid":
             fp = {k: v for k, v in fp.items() if k in ("offset",)}
             fp.update(curve="sigmoid", midpoint=num["midpoint"](), slope=num["slope"]())
-        else:
-            # The paper's bound, or the finite-sample bound of Gauthier et al. (2025) on this
-            # platform of N workers (its settings, from a scenario, kept).
-            keep = FINITE_SAMPLE_KEYS if c.curve == "finite-sample" and fp.get("curve") == "finite-sample" else ()
+        else:  # the paper's bound, or Gauthier et al.'s finite-sample bound (a scenario's settings kept)
+            keep = FINITE_SAMPLE_KEYS if c.curve == fp.get("curve") == "finite-sample" else ()
             fp = {"curve": c.curve, **{k: fp[k] for k in keep if k in fp}}
     elif c.firm in TEXT_FIRMS:
         epochs = num["epochs"]()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acsim.abm.fields import bad
+from acsim.abm.params import FINITE_SAMPLE_KEYS
 from acsim.platform.learners.base import REGISTRY, TEXT_LEARNERS, make_learner
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         if f.curve == "sigmoid":
             fp.update(midpoint=f.midpoint, slope=f.slope, offset=f.offset or 0.0)
         elif f.curve == "finite-sample":
-            fp.update({k: getattr(f, k) for k in ("signals", "fail_prob", "n_test") if getattr(f, k) is not None})
+            fp.update({k: getattr(f, k) for k in FINITE_SAMPLE_KEYS if getattr(f, k) is not None})
     elif f.kind == "bayes":
         fp = {k: getattr(f, k) for k in ("eps", "adversary", "grid") if getattr(f, k) is not None}
         if f.world:

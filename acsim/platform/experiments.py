@@ -33,13 +33,14 @@ import numpy as np
 import pandas as pd
 
 from acsim import theory
+from acsim.platform import collectives as C
 from acsim.platform.data import load_dataset
 from acsim.platform.data.base import TextDataset
 from acsim.platform.fits import fit_curves
 from acsim.platform.learners.base import OPTIMAL_LEARNERS, make_learner
 from acsim.platform.metrics import evaluate
 from acsim.platform.strategies import (
-    Strategy, apply_strategy, crossfit_scores, estimate_positivity, estimate_xi, has_trigger, randomize_labels,
+    Strategy, crossfit_scores, estimate_positivity, estimate_xi, has_trigger, randomize_labels,
 )
 from acsim.platform.text import TRIGGER
 
@@ -72,10 +73,17 @@ class Curve:
     # Figure 5 varies the firm's training budget. The bow firm's default solver runs to the
     # optimum and has no epochs, so these curves train it by AdamW epochs instead.
     epoch_firm: bool = False
+    # Further collectives, and the share q of members who follow the plan (acsim.platform.collectives).
+    others: tuple = ()
+    coordination: float = 1.0
+    noise: str = "nothing"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "others", C.checked(self))
 
     @property
     def key(self) -> str:
-        return f"{self.strategy} y*={self.target} epochs={self.epochs} spacing={self.spacing} noise={self.label_noise:g}"
+        return f"{self.strategy} y*={self.target} epochs={self.epochs} spacing={self.spacing} noise={self.label_noise:g}{C.key(self)}"
 
 
 @dataclass(frozen=True)
@@ -152,16 +160,12 @@ def by_epochs(spec: ExperimentSpec) -> ExperimentSpec:
 
 def with_target(spec: ExperimentSpec, target: int) -> ExperimentSpec:
     """``spec`` with every curve aimed at class ``target`` (curves that then coincide merge)."""
-    curves = tuple(dict.fromkeys(replace(c, target=int(target)) for c in spec.curves))
-    return replace(spec, curves=curves)
+    return replace(spec, curves=tuple(dict.fromkeys(replace(c, target=int(target)) for c in spec.curves)))
 
 
 def quick(spec: ExperimentSpec, n_sizes: int = QUICK_SIZES, seeds: tuple[int, ...] = QUICK_SEEDS) -> ExperimentSpec:
-    """A smaller version of an experiment for a first look: every few of the paper's sizes.
-
-    Three seeds by default, so that the critical mass still gets an interval (one run per
-    size gives none).
-    """
+    """A smaller version of an experiment for a first look: every few of the paper's sizes (three
+    seeds by default, so that the critical mass still gets an interval; one run per size gives none)."""
     idx = np.unique(np.linspace(0, len(spec.sizes) - 1, n_sizes).round().astype(int))
     return replace(spec, sizes=tuple(spec.sizes[i] for i in idx), seeds=seeds)
 
@@ -253,15 +257,14 @@ def run_one(
     learner_params: dict | None = None,
     data_seed: int | None = None,
 ) -> RunResult:
-    """One training run: collective → strategy → (label noise) → firm → Section 5 metrics.
+    """One training run: collectives → strategies → (label noise) → firm → Section 5 metrics.
 
-    ``data_seed`` is recorded with the row: the seed the corpus was drawn with (None: a
-    corpus handed in as it is). So are what the theory overlay needs from the corpus
-    (:func:`overlay_inputs`), so that a figure is drawn from the runs alone.
+    The row records ``data_seed`` (the corpus's seed; None: a corpus handed in) and what the
+    theory overlay needs from the corpus (:func:`overlay_inputs`): a figure is drawn from rows alone.
     """
     t0 = time.perf_counter()
     members = select_members(train, size, unit, curve.target, seed)
-    data = apply_strategy(train, members, curve.strategy, curve.target, trigger=TRIGGER, spacing=curve.spacing, seed=seed)
+    data, _ = C.plant(train, members, curve, seed)
     if curve.label_noise > 0:
         # Figure 4's noise is the platform's: the collective keeps its own labels intact.
         others = np.ones(len(train), dtype=bool)
@@ -276,10 +279,11 @@ def run_one(
     t_fit = time.perf_counter()
     firm.fit(data)
     train_seconds = time.perf_counter() - t_fit
-    metrics = evaluate(firm, test, curve.target, trigger=TRIGGER, spacing=curve.spacing)
+    metrics = {**evaluate(firm, test, curve.target, trigger=TRIGGER, spacing=curve.spacing), **C.others_success(firm, test, curve)}
     n_class = int(train.labels[:, curve.target].sum())
     row = {
-        **asdict(curve),
+        **{k: v for k, v in asdict(curve).items() if k != "others"},
+        "n_collectives": 1 + len(curve.others),
         "curve": curve.key,
         "size": size,
         "size_unit": unit,

@@ -14,12 +14,13 @@ import copy
 import itertools
 import json
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from acsim.platform import collectives
 from acsim.platform import experiments as X
 from acsim.platform.data import CLASS_NAMES, class_index, load_dataset
 from acsim.runs.scenario_params import data_params, model_params
@@ -300,7 +301,7 @@ def expand(sc: Scenario, base_dir: Path | None = None) -> list[tuple[str, dict[s
         data.setdefault("n_test", 4_783)
     out = []
     for curve, size, seed in X.iter_runs(spec):
-        params = {"figure": e.figure, "curve": asdict(curve), "size": float(size), "unit": spec.size_unit,
+        params = {"figure": e.figure, "curve": collectives.curve_params(curve), "size": float(size), "unit": spec.size_unit,
                   "learner": sc.firm.kind, "learner_params": dict(sc.firm.learner), "data": data,
                   "target_success": e.target_success}
         out.append(("experiment", params, seed, {}))
@@ -325,6 +326,10 @@ def experiment_spec(sc: Scenario, data: dict | None = None):
         spec = X.by_epochs(spec)  # asked for: the bow firm then trains by epochs, not to its optimum
     if e.members is not None:
         spec = X.with_members(spec, e.members)
+    if e.collectives or e.coordination < 1.0:
+        others = tuple(collectives.Other(**c.model_dump()) for c in e.collectives)
+        spec = replace(spec, curves=tuple(replace(c, others=others, coordination=e.coordination, noise=e.noise)
+                                          for c in spec.curves))
     if e.target is not None:
         if sc.data.source.startswith("synthetic"):
             names = CLASS_NAMES

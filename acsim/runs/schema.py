@@ -53,7 +53,9 @@ Sections and fields (defaults in brackets)::
                   csv/florex: encoding; dedupe [true]; [data.options] (the loader's other arguments)
     [experiment]  (kind = "experiment") figure [fig2..fig6]; epochs [5]; sizes [20];
                   target_success [0.9, in (0, 1)]; fit [plateau | paper]; target [the figure's:
-                  a class name or index]; members [sizes as member counts, e.g. [0, 1, 2, 3, 5, 8, 12]]
+                  a class name or index]; members [sizes as member counts, e.g. [0, 1, 2, 3, 5, 8, 12]];
+                  coordination [1, in [0, 1]] and noise [nothing | spacing | other-trigger] of the members;
+                  [[experiment.collectives]]: alpha [in (0, 1)], target [1], trigger [U+2021], strategy
                   (run seed s draws its corpus, or split, with data.seed + s)
     [sweep]       mode [grid | zip]; then dotted parameter paths with a list of values, or
                   {linspace = [lo, hi, n]}, {geomspace = [lo, hi, n]}, {range = [start, stop, step]}
@@ -77,7 +79,9 @@ from acsim.abm.params import (
     FINITE_SAMPLE_KEYS, SELECTIONS, SUCCESS_METRICS, THEORY_CURVES, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds,
 )
 from acsim.abm.params import Rival as ParamsRival
+from acsim.platform.collectives import NOISE
 from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
+from acsim.platform.text import RIVAL_TRIGGER
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.runs.scenario_params import PRINCIPAL_KEYS, RIVAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params
 from acsim.theory import STRATEGIES
@@ -168,6 +172,15 @@ class Data(Strict):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class OtherCollective(Strict):
+    """[[experiment.collectives]]: a further collective of the resume experiments (acsim.platform.collectives)."""
+
+    alpha: Annotated[float, Range(0.0, 1.0, lo_open=True, hi_open=True)]
+    target: NonNegInt = 1
+    trigger: str = RIVAL_TRIGGER
+    strategy: Literal["feature-label", "feature-only"] = "feature-label"
+
+
 class Experiment(Strict):
     figure: Literal["fig2", "fig3", "fig4", "fig5", "fig6"] = "fig2"
     epochs: Annotated[int, Range(1, 1000)] = 5
@@ -176,6 +189,9 @@ class Experiment(Strict):
     fit: Literal["plateau", "paper"] = "plateau"
     target: Optional[Union[NonNegInt, str]] = None  # aim every curve at this class (name or index)
     members: Optional[list[NonNegInt]] = None  # sizes as member counts (0 = the baseline), not shares
+    collectives: list[OtherCollective] = Field(default_factory=list)  # further collectives on the platform
+    coordination: Unit = 1.0  # q: each member follows its strategy with this probability
+    noise: Literal[NOISE] = "nothing"  # type: ignore[valid-type]  (what the others do)
 
 
 def _seeds(v: Any) -> Any:

@@ -119,42 +119,56 @@ def lower_bound(world: DiscreteWorld, goal: str, member: np.ndarray, n_total: in
     d = fail_prob / union_events(g, world)
     R = lambda k: hoeffding_radius(k, d)  # noqa: E731
     p_hat = member / n[..., None, None]
-    marginal = p_hat.sum(axis=-1)
-    y = world.target
     rest = 2.0 * R(n_total - n)
-    if g in ("feature-label", "feature-only"):
-        weight = _push(world, marginal)
-        if g == "feature-label":
-            mass = weight
-        else:
-            mass = _push(world, p_hat[..., y])
-        gap = _others_max(p_hat, np.full(world.n_x, y)) - p_hat[..., y]
-        r_gap = 2.0 * R(n) + rest
-    elif g == "unplanting":
+    if g == "unplanting":
         est = member / 2.0 if estimate is None else np.asarray(estimate, dtype=float)
         ne = est.sum(axis=(-2, -1))
         if np.any(ne < 1) or np.any(ne >= n) or np.any(est > member):
             raise ValueError("the estimating sub-collective must be part of the collective, with 1 <= n_e < n")
-        y_hat = _unplant_labels(world, est)
-        later = member - est
-        later_hat = later / (n - ne)[..., None, None]
-        weight = mass = _push(world, marginal)
-        gap = later_hat[..., y] - _at(later_hat, y_hat)
+        weight, mass, gap = _resistance(world, g, p_hat, est, (member - est) / (n - ne)[..., None, None])
         r_gap = 2.0 * R(n - ne) + rest
     else:
+        weight, mass, gap = _resistance(world, g, p_hat)
+        r_gap = 2.0 * R(n) + rest
+    if g == "erasure":
         eta = erasure_margin(world) if eta is None else eta
         need = 2.0 * math.log(1.0 / d) / eta ** 2 if eta > 0 else math.inf
-        y_star = p_hat.argmax(axis=-1)  # ŷ*_x from D(n)
-        y_sig = np.take_along_axis(y_star, np.broadcast_to(world.signal, y_star.shape), axis=-1)
-        weight = mass = marginal
-        gap = _others_max(p_hat, y_sig) - _at(p_hat, y_sig)
-        r_gap = 2.0 * R(n) + rest
     a = (n / n_total)[..., None]
     lhs = a * (mass - 2.0 * R(n)[..., None]) - (1.0 - a) * (gap + r_gap[..., None]) - eps / (1.0 - eps)
     val = (weight * (lhs > 0)).sum(axis=-1) - R(n) - R(n_test)
     if g == "erasure":
         val = np.where((n >= need) & (n <= n_total - need), val, 0.0)
     return float(val) if np.ndim(val) == 0 else val
+
+
+def _resistance(world: DiscreteWorld, goal: str, p: np.ndarray, estimate: np.ndarray | None = None,
+                later: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """(w, m, Δ) of eqs. (1), (2), (4), (5) per feature, from the collective's joint table ``p``.
+
+    w: the law the test set is scored on; m: the collective's modified mass at each point;
+    Δ: how much the base population favours a competing label there. Unplanting picks its
+    labels on ``estimate`` (D(n_e)) and its gap on ``later`` (D(n − n_e)); both default to p,
+    as in the infinite-data limit.
+    """
+    y = world.target
+    marginal = p.sum(axis=-1)
+    if goal in ("feature-label", "feature-only"):
+        weight = _push(world, marginal)
+        mass = weight if goal == "feature-label" else _push(world, p[..., y])
+        return weight, mass, _others_max(p, np.full(world.n_x, y)) - p[..., y]
+    if goal == "unplanting":
+        later = p if later is None else later
+        y_hat = _unplant_labels(world, p if estimate is None else estimate)
+        weight = _push(world, marginal)
+        return weight, weight, later[..., y] - _at(later, y_hat)
+    y_sig = _erasure_labels(world, p)
+    return marginal, marginal, _others_max(p, y_sig) - _at(p, y_sig)
+
+
+def _erasure_labels(world: DiscreteWorld, table: np.ndarray) -> np.ndarray:
+    """ŷ*_{g(x)} for every feature x: the label the collective's data favour at g(x) (Definition 3.8)."""
+    y_star = table.argmax(axis=-1)
+    return np.take_along_axis(y_star, np.broadcast_to(world.signal, y_star.shape), axis=-1)
 
 
 def _unplant_labels(world: DiscreteWorld, estimate: np.ndarray) -> np.ndarray:
@@ -176,8 +190,7 @@ def expected_bound(world: DiscreteWorld, goal: str, n, n_total: int, n_test: int
     typical value of the computed bound, as a curve in n at a fixed platform size N.
     """
     n = np.asarray(n, dtype=float)
-    val = lower_bound(world, goal, n[..., None, None] * world.p0, n_total, n_test, fail_prob, eps)
-    return val
+    return lower_bound(world, goal, n[..., None, None] * world.p0, n_total, n_test, fail_prob, eps)
 
 
 def population_limit(world: DiscreteWorld, goal: str, alpha) -> float | np.ndarray:
@@ -187,20 +200,7 @@ def population_limit(world: DiscreteWorld, goal: str, alpha) -> float | np.ndarr
     """
     g = _goal(goal)
     a = np.asarray(alpha, dtype=float)[..., None]
-    p, y = world.p0, world.target
-    marginal = p.sum(axis=1)
-    if g in ("feature-label", "feature-only"):
-        weight = _push(world, marginal)
-        mass = weight if g == "feature-label" else _push(world, p[:, y])
-        gap = _others_max(p, np.full(world.n_x, y)) - p[:, y]
-    elif g == "unplanting":
-        y_hat = np.where(np.arange(p.shape[1]) == y, -np.inf, p).argmax(axis=1)
-        weight = mass = _push(world, marginal)
-        gap = p[:, y] - _at(p, y_hat)
-    else:
-        y_sig = p.argmax(axis=1)[world.signal]
-        weight = mass = marginal
-        gap = _others_max(p, y_sig) - _at(p, y_sig)
+    weight, mass, gap = _resistance(world, g, world.p0)
     val = (weight * (a * mass - (1.0 - a) * gap > 0)).sum(axis=-1)
     return float(val) if np.ndim(val) == 0 else val
 
@@ -213,7 +213,6 @@ def plug_in_success(world: DiscreteWorld, goal: str, member: np.ndarray, base: n
     g = _goal(goal)
     member = np.asarray(member, dtype=float)
     y = world.target
-    n = member.sum(axis=(-2, -1))
     marginal = member.sum(axis=-1)
     mod = np.zeros_like(member)
     if g == "feature-label":
@@ -234,8 +233,7 @@ def plug_in_success(world: DiscreteWorld, goal: str, member: np.ndarray, base: n
         pushed = _push(world, marginal)
         np.put_along_axis(mod, y_hat[..., None], pushed[..., None], axis=-1)
     else:
-        y_sig = np.take_along_axis(member.argmax(axis=-1), np.broadcast_to(world.signal, n.shape + (world.n_x,)), axis=-1)
-        np.put_along_axis(mod, y_sig[..., None], marginal[..., None], axis=-1)
+        np.put_along_axis(mod, _erasure_labels(world, member)[..., None], marginal[..., None], axis=-1)
     train = mod + np.asarray(base, dtype=float)
     # Ties go against the collective: integer counts, so ±0.25 only ever breaks a tie.
     if g in ("feature-label", "feature-only"):

@@ -52,6 +52,14 @@ TITLES = {
 FIGSIZE = (4.6, 3.1)
 DPI = 80
 MEMBER, SUBSIDISED, OUTSIDER = "#1f77b4", "#ff7f0e", "#c8c8c8"
+# Further collectives 2, 3, ... (acsim.abm.collectives): one colour each, cycled past the fifth.
+OTHERS = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+OTHER_MARKERS = ("s", "^", "D", "v", "P")
+
+
+def _other_style(j: int) -> dict:
+    """Collective j's colour and marker (j = 2, 3, ...)."""
+    return {"color": OTHERS[(j - 2) % len(OTHERS)], "marker": OTHER_MARKERS[(j - 2) % len(OTHER_MARKERS)]}
 
 _draw_lock = threading.Lock()
 
@@ -107,12 +115,11 @@ def chart_alpha(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Netw
     fig, ax = _figure()
     r, a = _alpha_series(model, rows)
     ax.plot(r, a, "o-", ms=3, color=MEMBER, label="α (members / N)")
-    if model.params.rival is not None and len(rows):
-        ra = np.r_[float(rows["rival_alpha"].iloc[0]), rows["rival_alpha_end"].to_numpy(dtype=float)]
-        ax.plot(r, ra, "s-", ms=3, color="C1", label="rival collective α")
-        span = np.maximum(a, ra)  # the y-range covers both
-    else:
-        span = a
+    span = a
+    for j in range(2, model.n_others + 2) if len(rows) else ():
+        aj = np.r_[float(rows[f"alpha_c{j}"].iloc[0]), rows[f"alpha_end_c{j}"].to_numpy(dtype=float)]
+        ax.plot(r, aj, "-", ms=3, **_other_style(j), label=f"collective {j} α")
+        span = np.maximum(span, aj)  # the y-range covers every collective
     ac = _last(rows, "alpha_crit")
     if math.isfinite(ac):
         ax.axhline(ac, color="C3", ls="--", lw=1.2, label=f"planning curve's α_crit = {ac:.3g}")
@@ -136,8 +143,8 @@ def chart_success(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
         ax.plot(r, rows["S"].to_numpy(dtype=float), "o-", ms=3, color="C0", label=f"S ({model.params.success_metric})")
         if model.firm.kind in ("bow", "transformer"):
             ax.plot(r, rows["S_top1"].to_numpy(dtype=float), ".:", color="C0", alpha=0.6, label="S top-1")
-        if model.params.rival is not None:
-            ax.plot(r, rows["rival_S"].to_numpy(dtype=float), "s-", ms=3, color="C1", label="rival S")
+        for j in range(2, model.n_others + 2):
+            ax.plot(r, rows[f"S_c{j}"].to_numpy(dtype=float), "-", ms=3, **_other_style(j), label=f"collective {j} S")
         b = rows["bound"].to_numpy(dtype=float)
         if np.isfinite(b).any():
             ax.plot(r, np.clip(b, 0.0, 1.0), "s--", ms=3, color="C2", lw=1, label="theory bound (≥ 0)")
@@ -223,7 +230,10 @@ def chart_network(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
     pop = model.population
     member = pop.member[sample.nodes]
     paid = member & (pop.subsidy[sample.nodes] > 0)
-    colors = np.where(paid, SUBSIDISED, np.where(member, MEMBER, OUTSIDER))
+    colors = np.where(paid, SUBSIDISED, np.where(member, MEMBER, OUTSIDER)).astype(object)
+    other = pop.other[sample.nodes]
+    for j in range(2, model.n_others + 2):
+        colors[other == j] = _other_style(j)["color"]
     if sample.segments.size:
         ax.add_collection(LineCollection(sample.segments, colors="#999999", linewidths=0.4, alpha=0.5, zorder=1))
     size = 10 if sample.nodes.size > 150 else 22
@@ -234,9 +244,10 @@ def chart_network(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
     ax.set_title(f"{kind}: {shown}, {int(member.sum())} members", fontsize=9, y=1.0)
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], ls="", marker="o", color=col, label=lab)
-               for col, lab in ((MEMBER, "member"), (SUBSIDISED, "subsidised member"), (OUTSIDER, "not a member"))]
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False,
+    keys = [(MEMBER, "member"), (SUBSIDISED, "subsidised member"),
+            *((_other_style(j)["color"], f"collective {j}") for j in range(2, model.n_others + 2)), (OUTSIDER, "not a member")]
+    handles = [Line2D([], [], ls="", marker="o", color=col, label=lab) for col, lab in keys]
+    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(keys), 4), frameon=False,
               handletextpad=0.2, columnspacing=0.8)
     return _png(fig)
 
@@ -294,7 +305,8 @@ def _cache_key(name: str, model: "CollectiveActionModel", rows: pd.DataFrame, sa
         return ("theory", max(5, last))
     if name == "network" and sample is not None:
         pop = model.population
-        return (id(sample), pop.member[sample.nodes].tobytes(), (pop.subsidy[sample.nodes] > 0).tobytes())
+        return (id(sample), pop.member[sample.nodes].tobytes(), (pop.subsidy[sample.nodes] > 0).tobytes(),
+                pop.other[sample.nodes].tobytes())
     return None
 
 

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from acsim.abm import collectives
 from acsim.abm.engines import FIRMS
 from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
 from acsim.abm.beliefs import BELIEFS
@@ -389,8 +390,7 @@ def summary(p: ModelParams) -> str:
     budget = "" if p.principal == "none" or math.isinf(p.budget) else f", budget {p.budget:g}"
     if p.principal != "none" and p.principal_stop != "target":
         budget += f", stops when {p.principal_stop}"
-    if p.rival is not None:
-        budget += f", rival collective from α = {float(p.rival.get('initial_alpha', 0.0)):g}"
+    budget += collectives.label(p)  # further collectives, coordination noise
     return (f"N = {p.n_workers:,}, c ~ {dist(p.cost_dist, p.cost_params)}, γ ~ {dist(p.gamma_dist, p.gamma_params)}, "
             f"{p.strategy} → class {p.target}, firm = {firm}, principal = {p.principal}{budget}, belief = {p.belief}, "
             f"network = {p.network}, seed = {p.seed}")

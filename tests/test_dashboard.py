@@ -982,17 +982,23 @@ def test_a_slow_training_round_runs_in_the_background(page):
     page.screenshot(path=str(ARTIFACTS / "dashboard-bow.png"), full_page=True)
 
 
-def test_charts_show_a_rival_collective_and_a_loaded_scenario_keeps_it():
-    m = CollectiveActionModel(_small(network="none", principal="none", rival={"initial_alpha": 0.05}))
+def test_charts_show_every_collective_and_a_loaded_scenario_keeps_them():
+    m = CollectiveActionModel(_small(network="none", principal="none", collectives=[{"initial_alpha": 0.05}, {"initial_alpha": 0.04}]))
     m.run(3)
     plain = CollectiveActionModel(_small(network="none", principal="none"))
     plain.run(3)
-    from dashboard.charts import chart_alpha, chart_success  # these raise where render_all would draw the error
+    from dashboard.charts import chart_alpha, chart_network  # these raise where render_all would draw the error
+    from dashboard.network_sample import sample_network
 
     for chart in (chart_alpha, chart_success):
         assert chart(m, m.results(), None) != chart(plain, plain.results(), None)
+    two = CollectiveActionModel(_small(network="none", principal="none", collectives=[{"initial_alpha": 0.05}]))
+    two.run(3)
+    for chart in (chart_alpha, chart_success, chart_network):  # a third collective is drawn too
+        assert chart(m, m.results(), sample_network(m)) != chart(two, two.results(), sample_network(two))
     ctrl, base = C.load("competing_collectives")
-    assert C.to_params(ctrl, base).rival == {"initial_alpha": 0.03, "target": 1, "trigger": "‡"}
+    assert C.to_params(ctrl, base).collectives == [{"initial_alpha": 0.03, "target": 1, "trigger": "‡"}]
+    assert "1 further collective from α = 0.03" in C.summary(C.to_params(ctrl, base))
 
 
 def test_the_finite_sample_curve_is_a_dashboard_choice():

@@ -7,6 +7,8 @@ never runs code from the file.
 
 from __future__ import annotations
 
+import re
+
 import math
 import os
 import subprocess
@@ -296,12 +298,24 @@ def test_network_principal_scenario_sweeps_the_stopping_rule():
     assert all("principal_stop" not in r.params for r in runs if r.point["principal.stop"] == "target")
 
 
-def test_rival_section_maps_to_the_model_and_errors_read_like_the_file():
-    text = '[collective]\ninitial_alpha = 0.2\n[rival]\ninitial_alpha = 0.1\ntrigger = "X"\n[firm]\nkind = "theory"\ncurve = "sigmoid"\nmidpoint = 0.1\nslope = 60'
+def test_collectives_tables_map_to_the_model_and_errors_read_like_the_file():
+    text = ('[collective]\ninitial_alpha = 0.2\n[[collectives]]\ninitial_alpha = 0.1\ntrigger = "X"\n'
+            '[[collectives]]\ninitial_alpha = 0.05\ntrigger_spacing = 7\n'
+            '[firm]\nkind = "theory"\ncurve = "sigmoid"\nmidpoint = 0.1\nslope = 60')
     runs = parse_scenario(text, WHERE).runs()
-    assert runs[0].params["rival"] == {"initial_alpha": 0.1, "trigger": "X"}
-    assert "rival" not in parse_scenario("[collective]\ninitial_alpha = 0.2", WHERE).runs()[0].params
-    with pytest.raises(ScenarioError, match=r"x.toml: rival.initial_alpha = 0.9 must be at most 1 - collective.initial_alpha = 0.8 \(nobody is in both\)$"):
+    assert runs[0].params["collectives"] == [{"initial_alpha": 0.1, "trigger": "X"}, {"initial_alpha": 0.05, "spacing": 7}]
+    plain = parse_scenario("[collective]\ninitial_alpha = 0.2", WHERE).runs()[0].params
+    assert not {"collectives", "coordination", "noise"} & set(plain)  # run ids of older batches stay valid
+    noisy = parse_scenario('[collective]\ncoordination = 0.7\nnoise = "other-trigger"\n[firm]\nkind = "bow"', WHERE).runs()[0].params
+    assert (noisy["coordination"], noisy["noise"]) == (0.7, "other-trigger")
+    with pytest.raises(ScenarioError, match=re.escape("x.toml: collectives[0].initial_alpha = 0.9 makes the collectives' initial shares "
+                                                      "sum to 1.1 > 1 (membership is exclusive)")):
         parse_scenario(text.replace("initial_alpha = 0.1", "initial_alpha = 0.9"), WHERE)
-    with pytest.raises(ScenarioError, match="unknown key rival.size"):
-        parse_scenario("[rival]\nsize = 0.1", WHERE)
+    with pytest.raises(ScenarioError, match=re.escape("x.toml: collectives[1].trigger_spacing = 0 is outside [1, inf)")):
+        parse_scenario(text.replace("trigger_spacing = 7", "trigger_spacing = 0"), WHERE)
+    with pytest.raises(ScenarioError, match=r"unknown key collectives\[0\]\.size"):
+        parse_scenario("[[collectives]]\nsize = 0.1", WHERE)
+    with pytest.raises(ScenarioError, match=r"x.toml: collective.noise = \"spacing\" needs a text firm"):
+        parse_scenario('[collective]\ncoordination = 0.5\nnoise = "spacing"', WHERE)
+    with pytest.raises(ScenarioError, match=re.escape("x.toml: [rival] is now [[collectives]] (one table per further collective, the same keys)")):
+        parse_scenario("[rival]\ninitial_alpha = 0.1", WHERE)

@@ -10,7 +10,6 @@ is a logit: join with probability σ(gain/T).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,19 +32,21 @@ class Decision:
     joins: int
     leaves: int
     willing: float  # share of workers for whom joining (the first collective) was rational
-    rival_S: float = math.nan  # the second collective's public success (NaN without one)
-    rival_joins: int = 0
-    rival_leaves: int = 0
+    # Per further collective j = 2, 3, ... (empty without one): public success, joins
+    # (switchers from another collective included) and leaves.
+    others_S: tuple[float, ...] = ()
+    others_joins: tuple[int, ...] = ()
+    others_leaves: tuple[int, ...] = ()
     # w_i, the weight each worker gives to what members report, for the members *after*
     # this stage (None unless belief="network"): what the principal prices recruits with.
     heard: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def decide(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng: np.random.Generator,
-           success: float, rival_success: float | None = None) -> Decision:
-    """Stage 3: update ``pop.member`` (and ``pop.rival``) from the round's public success(es)."""
-    if rival_success is not None:
-        return _decide_between(pop, beliefs, params, rng, success, rival_success)
+           success: float, others_success: tuple[float, ...] = ()) -> Decision:
+    """Stage 3: update ``pop.member`` (and ``pop.other``) from the round's public success(es)."""
+    if others_success:
+        return _decide_among(pop, beliefs, params, rng, success, others_success)
     k, w, gain = _gains(pop, beliefs, success)
     if params.temperature > 0:
         want = rng.random(pop.n) < expit(gain / params.temperature)
@@ -74,37 +75,47 @@ def project(pop: "WorkerArrays", beliefs: BeliefModel, success: float, member: n
     return next_members(member, want, allow_leave)
 
 
-def _decide_between(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng: np.random.Generator,
-                    success: float, rival_success: float) -> Decision:
-    """Two collectives: each worker joins (or stays in) the one with the larger gain.
+def _decide_among(pop: "WorkerArrays", beliefs: BeliefModel, params: "ModelParams", rng: np.random.Generator,
+                  success: float, others_success: tuple[float, ...]) -> Decision:
+    """Several collectives (:mod:`acsim.abm.collectives`): each worker joins (or stays in) the one
+    with the largest gain.
 
-    Gains g_k = (1 − γ)b_k − c with b_k the belief about collective k's success (its
-    own members' reports on a network). A worker picks the larger positive gain; a tie
-    keeps a member where it is and sends a non-member to the first collective. Members
-    bound by the principal's contract stay; with ``allow_leave=False`` nobody leaves or
-    switches. Logit choice (T > 0) draws from {none, first, rival} with weights
+    Gains g_j = (1 − γ)b_j − c with b_j the belief about collective j's success (its own
+    members' reports on a network). A worker picks the largest positive gain; a tie keeps
+    a member where it is and sends anyone else to the tied collective listed first.
+    Members bound by the principal's contract stay; with ``allow_leave=False`` nobody
+    leaves or switches. Logit choice (T > 0) draws from {none, 1, 2, ...} with weights
     exp(g/T) (none: exp(0)).
     """
-    k, w, g_a = _gains(pop, beliefs, success)
-    g_b = membership_gain(beliefs.project(rival_success, pop.rival), pop.cost, pop.stake)
+    k, w, g_first = _gains(pop, beliefs, success)
+    n_c = 1 + len(others_success)
+    gains = np.empty((n_c, pop.n))
+    gains[0] = g_first
+    for j, s in enumerate(others_success, start=2):
+        gains[j - 1] = membership_gain(beliefs.project(s, pop.other == j), pop.cost, pop.stake)
+    now = np.where(pop.member, 1, pop.other)  # 0 none, 1 the first, j a further collective
     if params.temperature > 0:
-        util = np.stack([np.zeros(pop.n), g_a, g_b]) / params.temperature
+        util = np.vstack([np.zeros(pop.n), gains]) / params.temperature
         prob = np.exp(util - util.max(axis=0))
         cum = np.cumsum(prob / prob.sum(axis=0), axis=0)
-        choice = (rng.random(pop.n) > cum[:2]).sum(axis=0)  # 0 none, 1 first, 2 rival
+        choice = (rng.random(pop.n) > cum[:n_c]).sum(axis=0)
     else:
-        best_a = (g_a > 0) & ((g_a > g_b) | ((g_a == g_b) & ~pop.rival))
-        best_b = (g_b > 0) & ~best_a
-        choice = np.where(best_a, 1, np.where(best_b, 2, 0))
-    fixed = pop.committed | (pop.member | pop.rival) if not params.allow_leave else pop.committed
-    choice = np.where(fixed & pop.member, 1, np.where(fixed & pop.rival, 2, choice))
-    new_a, new_b = choice == 1, choice == 2
+        best = gains.max(axis=0)
+        tied = gains == best
+        stay = (now > 0) & tied[np.maximum(now - 1, 0), np.arange(pop.n)]
+        choice = np.where(best > 0, np.where(stay, now, tied.argmax(axis=0) + 1), 0)
+    fixed = pop.committed | (now > 0) if not params.allow_leave else pop.committed
+    choice = np.where(fixed & (now > 0), now, choice)
+    new_first = choice == 1
+    news = [choice == j for j in range(2, n_c + 1)]
+    olds = [pop.other == j for j in range(2, n_c + 1)]
     decision = Decision(
-        float(success), int(np.count_nonzero(new_a & ~pop.member)), int(np.count_nonzero(pop.member & ~new_a)),
-        float(np.count_nonzero(g_a > 0)) / pop.n, float(rival_success),
-        int(np.count_nonzero(new_b & ~pop.rival)), int(np.count_nonzero(pop.rival & ~new_b)),
-        heard=w if np.array_equal(new_a, pop.member) else beliefs.weights(beliefs.contacts_after(k, pop.member, new_a)),
+        float(success), int(np.count_nonzero(new_first & ~pop.member)), int(np.count_nonzero(pop.member & ~new_first)),
+        float(np.count_nonzero(g_first > 0)) / pop.n, tuple(float(s) for s in others_success),
+        tuple(int(np.count_nonzero(a & ~b)) for a, b in zip(news, olds)),
+        tuple(int(np.count_nonzero(b & ~a)) for a, b in zip(news, olds)),
+        heard=w if np.array_equal(new_first, pop.member) else beliefs.weights(beliefs.contacts_after(k, pop.member, new_first)),
     )
-    pop.member[:] = new_a
-    pop.rival[:] = new_b
+    pop.member[:] = new_first
+    pop.other[:] = np.where(choice >= 2, choice, 0)
     return decision

@@ -1,7 +1,8 @@
 """How the firm learns: the :class:`FirmEngine` protocol and the two engines that know S(α) exactly.
 
 Stage 1 (``retrain``) and stage 2 (``measure``) of a round are an engine's two calls:
-``retrain(member, rival)`` fits the firm on the platform's data and returns nothing a
+``retrain(member, other, follows)`` fits the firm on the platform's data (``other``,
+``follows``: the further collectives and who follows, :mod:`acsim.abm.collectives`) and returns nothing a
 later stage reads except through ``measure()``, which returns the :class:`Measurement`.
 Engines: :class:`CurveEngine` (``theory``: a known curve, nothing trained),
 :class:`BayesEngine` (``bayes``: the exact firm of a discrete world) and
@@ -39,8 +40,8 @@ class Measurement:
     accuracy: float
     train_seconds: float
     bound: float
-    # The second collective's (α, top-1, inclusion) from the same retrained model (None without one).
-    rival: tuple[float, float, float] | None = None
+    # Each further collective's (α, top-1, inclusion) from the same retrained model (empty without one).
+    others: tuple[tuple[float, float, float], ...] = ()
 
 
 @runtime_checkable
@@ -52,11 +53,11 @@ class FirmEngine(Protocol):
     trained: bool  # S is measured by training, no curve is known
     theory: TheoryBound | None  # the paper's bound for this firm, None when its parameters are unknown
 
-    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None: ...
+    def retrain(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> None: ...
 
     def measure(self) -> Measurement: ...
 
-    def measure_rival(self) -> tuple[float, float, float]: ...
+    def measure_others(self) -> tuple[tuple[float, float, float], ...]: ...
 
     def success_curve(self) -> SuccessCurve: ...
 
@@ -84,28 +85,38 @@ class CurveEngine(_BoundCurve):
     kind = "theory"
     trained = False
 
-    def __init__(self, curve: SuccessCurve, name: str, bound: TheoryBound | None) -> None:
+    def __init__(self, curve: SuccessCurve, name: str, bound: TheoryBound | None, others: tuple[SuccessCurve, ...] = ()) -> None:
         self.curve = curve
+        self.others_curves = others  # collective j's S(α) (its own strategy's bound, or the same curve)
         self.source = f"curve:{name}"
         self.theory = bound
         self.alpha = 0.0
+        self.planted = 0.0
+        self.others_alpha: list[tuple[float, float]] = []
 
-    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
-        self.alpha = float(np.count_nonzero(member)) / member.size
-        self.rival_alpha = 0.0 if rival is None else float(np.count_nonzero(rival)) / rival.size
+    def retrain(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> None:
+        # A curve knows only S(α): members who do not follow the plan plant nothing it sees.
+        self.alpha, self.planted = _shares(member, follows)
+        self.others_alpha = [_shares(other == j, follows) for j in range(2, len(self.others_curves) + 2)]
 
-    def measure_rival(self) -> tuple[float, float, float]:
-        """(α, top-1, inclusion) of the second collective: the same curve at its own size."""
-        s = float(self.curve(self.rival_alpha))
-        return self.rival_alpha, s, s
+    def measure_others(self) -> tuple[tuple[float, float, float], ...]:
+        """(α, top-1, inclusion) of each further collective: its curve at its followers' share."""
+        return tuple((a, float(c(p)), float(c(p))) for (a, p), c in zip(self.others_alpha, self.others_curves))
 
     def measure(self) -> Measurement:
-        s = float(self.curve(self.alpha))
+        s = float(self.curve(self.planted))
         b = self.theory(self.alpha) if self.theory is not None and self.alpha > 0 else math.nan
         return Measurement(self.alpha, s, s, math.nan, 0.0, b)
 
     def success_curve(self) -> SuccessCurve:
         return self.curve
+
+
+def _shares(member: np.ndarray, follows: np.ndarray | None) -> tuple[float, float]:
+    """(members' share, followers' share) of the platform."""
+    n = member.size
+    k = float(np.count_nonzero(member)) / n
+    return k, (k if follows is None else float(np.count_nonzero(member & follows)) / n)
 
 
 class BayesEngine(_BoundCurve):
@@ -133,12 +144,10 @@ class BayesEngine(_BoundCurve):
         self._curve: SuccessCurve | None = None
         self._cache: dict[float, float] = {}
 
-    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
-        if rival is not None:
-            raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
-        self.alpha = float(np.count_nonzero(member)) / member.size
+    def retrain(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> None:
+        self.alpha, planted = _shares(member, follows)  # the mixture holds the followers' points only
         t0 = time.perf_counter()
-        self._firm = self.world.firm(self.strategy, self.alpha, self.eps, self.adversary)
+        self._firm = self.world.firm(self.strategy, planted, self.eps, self.adversary)
         self._seconds = time.perf_counter() - t0
 
     def _success(self, firm) -> float:
@@ -149,8 +158,8 @@ class BayesEngine(_BoundCurve):
             hit = firm.predict(w.signal) == w.target
         return float(w.marginal @ hit)
 
-    def measure_rival(self) -> tuple[float, float, float]:
-        raise ValueError("a rival collective needs firm='theory', 'bow' or 'transformer' (a discrete world has one signal)")
+    def measure_others(self) -> tuple[tuple[float, float, float], ...]:
+        return ()  # ModelParams refuses further collectives with firm = "bayes" (one signal)
 
     def measure(self) -> Measurement:
         s = self._success(self._firm)

@@ -31,14 +31,16 @@ class Firm(mesa.Agent):
         self.kind: str = engine.kind
         self.source: str = engine.source
         self.trained: bool = engine.trained  # S is measured, no curve is known
+        self._expected: tuple[SuccessCurve, SuccessCurve] | None = None  # (curve, the curve at q)
 
-    def step(self, member: np.ndarray, rival: np.ndarray | None = None) -> Measurement:
+    def step(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> Measurement:
         """Stages 1-2: retrain f = A(P) on the platform's data (members' points through the
-        strategy h; the second collective's through its own), then measure S_t, clean
-        accuracy and the bound at α_t, and the second collective's success on the same model."""
-        self.engine.retrain(member, rival)
+        strategy h, each further collective's through its own; ``follows``: who follows the
+        plan, :mod:`acsim.abm.collectives`), then measure S_t, clean accuracy and the bound
+        at α_t, and every further collective's success on the same model."""
+        self.engine.retrain(member, other, follows)
         m = self.engine.measure()
-        return m if rival is None else replace(m, rival=self.engine.measure_rival())
+        return m if other is None else replace(m, others=self.engine.measure_others())
 
     @property
     def theory(self) -> TheoryBound | None:
@@ -51,8 +53,18 @@ class Firm(mesa.Agent):
         return self.engine.theory(alpha)
 
     def success_curve(self) -> SuccessCurve:
-        """The firm's S(α) as best known: the given curve, the exact curve, or the bound (text firms)."""
-        return self.engine.success_curve()
+        """The firm's S(α) as best known: the given curve, the exact curve, or the bound (text firms).
+
+        With coordination q < 1 a curve firm's S is read at the followers' share, so α members
+        are worth S(qα) in expectation; a trained firm's probes already plant with the noise."""
+        curve = self.engine.success_curve()
+        q = self.model.params.coordination
+        if q >= 1.0 or self.trained:
+            return curve
+        if self._expected is None or self._expected[0] is not curve:
+            scaled = SuccessCurve.from_callable(lambda a: curve(q * np.asarray(a)), label=f"{curve.label} at q={q:g}")
+            self._expected = (curve, scaled)
+        return self._expected[1]
 
     def bound_curve(self) -> SuccessCurve:
         """The bound as a success curve (clipped to [0, 1]), for beliefs and principals that trust only it."""

@@ -7,14 +7,14 @@ that retrains on the platform's data, workers act on beliefs about it, and a pri
 may pay recruits. One round (``model.step()``), as in DESIGN.md, is five calls, each
 taking the previous one's output and returning its own:
 
-1-2. ``firm.step(member, rival) -> Measurement``: retrain f on the platform data
-     (members' points through strategy h), then measure S_t (top-1 and inclusion),
-     clean accuracy and the bound at α_t;
+1-2. ``firm.step(member, other, follows) -> Measurement``: retrain f on the platform data
+     (members' points through strategy h; further collectives', :mod:`acsim.abm.collectives`),
+     then measure S_t (top-1 and inclusion), clean accuracy and the bound at α_t;
 3.   ``model.decide(measurement) -> Decision``: every worker forms its belief b_i and
      joins iff b_i − c_i > γ_i b_i; members for whom that fails leave (vectorised);
 4.   ``principal.step(curve, measurement, decision) -> Investment``: subsidised recruits, spend;
 5.   ``model.record(measurement, decision, investment)`` → ``datacollector.collect``:
-     one row (see :data:`ROW_COLUMNS`).
+     one row (see :data:`ROW_COLUMNS`; further collectives add their columns).
 
 Each stage reads only what the previous ones wrote. Everything random is drawn from
 ``model.rng`` (Mesa's seeded numpy generator), so the same seed gives the same rows
@@ -38,6 +38,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from acsim.abm import collectives
 from acsim.abm.beliefs import BeliefModel
 from acsim.abm.decisions import Decision, decide
 from acsim.abm.engines import BayesEngine, CurveEngine, FirmEngine, Measurement
@@ -47,11 +48,10 @@ from acsim.abm.distributions import draw
 from acsim.abm.params import ModelParams
 from acsim.abm.principal import Investment, Principal
 from acsim.abm.summary import ModelSummary, summarize
-from acsim.abm.text_engine import TextEngine, check_text_data, rival_target
+from acsim.abm.text_engine import TextEngine, check_text_data
 from acsim.abm.workers import Worker, WorkerArrays
 from acsim.platform.data import is_synthetic, load_dataset
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.platform.text import RIVAL_TRIGGER
 from acsim.theory import finite_sample
 from acsim.theory.discrete import DiscreteWorld, random_world, signal_world
 from acsim.theory.economics import SuccessCurve, as_success_curve, sigmoid_curve
@@ -93,15 +93,7 @@ ROW_COLUMNS: tuple[str, ...] = (
     "B_crit_total",  # N · B_crit, comparable with spend_total
     "accuracy",  # clean accuracy of the firm's model (1 − Hamming loss; NaN for the theory firm)
     "train_seconds",
-    # A second, competing collective (ModelParams.rival); NaN / 0 without one.
-    "rival_alpha",  # its share when the firm retrained
-    "rival_members",  # its members then
-    "rival_S",  # its success, measured with its own trigger and target (success_metric)
-    "rival_joins",  # joins in stage 3 (switchers from the first collective included)
-    "rival_leaves",
-    "rival_alpha_end",
-    "rival_members_end",
-)
+)  # then, per further collective j = 2, 3, ...: acsim.abm.collectives.columns (alpha_cj, S_cj, ...)
 
 
 def _row_value(model: "CollectiveActionModel", key: str) -> Any:
@@ -160,11 +152,10 @@ class CollectiveActionModel(mesa.Model):
             else:
                 first = self.hub_rank[:k0]
             pop.member[first] = True
-        if params.rival is not None:
-            k1 = int(round(float(params.rival.get("initial_alpha", 0.0)) * n))
-            free = np.flatnonzero(~pop.member)
-            if k1:
-                pop.rival[rng.choice(free, size=min(k1, free.size), replace=False)] = True
+        collectives.place(pop, params, rng)
+        pop.follows = collectives.draw_follows(params, seed, n)
+        self.n_others = len(params.collectives)
+        self.row_columns = ROW_COLUMNS + collectives.columns(self.n_others)
 
         self.beliefs = BeliefModel(
             params.belief, prior=params.prior_belief, hearing=params.hearing, adjacency=self.adjacency, degree=degree
@@ -178,7 +169,7 @@ class CollectiveActionModel(mesa.Model):
         self.worker_list: list[Worker] = [Worker(self, i) for i in range(n_agents)]
 
         self._row: dict[str, Any] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in ROW_COLUMNS})
+        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in self.row_columns})
 
     # -- construction ------------------------------------------------------------------
     def _finite_sample_curve(self, strategy: Strategy, bound) -> SuccessCurve:
@@ -189,29 +180,37 @@ class CollectiveActionModel(mesa.Model):
         return finite_sample.member_curve(world, strategy.value, p.n_workers, fp.get("n_test"),
                                           float(fp.get("fail_prob", 0.05)), bound.eps)
 
+    def _theory_curve(self, strategy: Strategy) -> tuple[SuccessCurve, str, Any]:
+        """The theory firm's S(α) for a collective playing ``strategy``: (curve, name, bound)."""
+        p, fp = self.params, self.params.firm_params
+        curve = fp.get("curve", "bound")
+        # A given curve has no ξ, Δ of its own: its bound column is only shown when
+        # theory_params say which signal it is (defaults would be made-up numbers).
+        bound = None
+        if curve == "bound" or p.theory_params:
+            bound = theory_bound(strategy, p.theory_params, THEORY_DEFAULTS, origin="default")
+        elif p.belief == "theory" or p.principal_curve == "bound":
+            raise ValueError("belief='theory' or principal_curve='bound' with a given success curve needs theory_params (xi, ...)")
+        if curve == "bound":
+            return as_success_curve(bound.success), bound.label, bound
+        if curve == "finite-sample":
+            return self._finite_sample_curve(strategy, bound), "finite-sample", bound
+        if curve == "sigmoid":
+            fn = sigmoid_curve(float(fp["midpoint"]), float(fp["slope"]), float(fp.get("offset", 0.0)))
+            return as_success_curve(fn), f"sigmoid(mid={fp['midpoint']:g},slope={fp['slope']:g},offset={fp.get('offset', 0.0):g})", bound
+        name = getattr(curve, "label", "") or getattr(curve, "__name__", "custom")
+        return as_success_curve(curve), name if name != "<lambda>" else "custom", bound
+
     def _make_engine(self, data: tuple[Any, Any] | None) -> FirmEngine:
         p = self.params
         strategy = Strategy.parse(p.strategy)
         fp = dict(p.firm_params)
         if p.firm == "theory":
-            curve = fp.get("curve", "bound")
-            # A given curve has no ξ, Δ of its own: its bound column is only shown when
-            # theory_params say which signal it is (defaults would be made-up numbers).
-            bound = None
-            if curve == "bound" or p.theory_params:
-                bound = theory_bound(strategy, p.theory_params, THEORY_DEFAULTS, origin="default")
-            elif p.belief == "theory" or p.principal_curve == "bound":
-                raise ValueError("belief='theory' or principal_curve='bound' with a given success curve needs theory_params (xi, ...)")
-            if curve == "bound":
-                return CurveEngine(as_success_curve(bound.success), bound.label, bound)
-            if curve == "finite-sample":
-                return CurveEngine(self._finite_sample_curve(strategy, bound), "finite-sample", bound)
-            if curve == "sigmoid":
-                fn = sigmoid_curve(float(fp["midpoint"]), float(fp["slope"]), float(fp.get("offset", 0.0)))
-                name = f"sigmoid(mid={fp['midpoint']:g},slope={fp['slope']:g},offset={fp.get('offset', 0.0):g})"
-                return CurveEngine(as_success_curve(fn), name, bound)
-            name = getattr(curve, "label", "") or getattr(curve, "__name__", "custom")
-            return CurveEngine(as_success_curve(curve), name if name != "<lambda>" else "custom", bound)
+            first = self._theory_curve(strategy)
+            # A further collective's S(α): the same curve, or its own strategy's bound.
+            others = tuple(first[0] if c.strategy is None or Strategy.parse(c.strategy) is strategy
+                           else self._theory_curve(Strategy.parse(c.strategy))[0] for c in collectives.entries(p))
+            return CurveEngine(*first, others)
         if p.firm == "bayes":
             world = fp.get("world")
             if world is None:
@@ -234,11 +233,8 @@ class CollectiveActionModel(mesa.Model):
         spacing = fp.pop("spacing", None)
         engine = TextEngine(p.firm, fp, train, test, self.population.resume, strategy, p.target, spacing,
                              p.theory_params, self.rng)
-        if p.rival is not None:
-            r = p.rival
-            target = rival_target(p, train.n_classes)
-            engine.rival_spec = {"target": target, "trigger": str(r.get("trigger", RIVAL_TRIGGER)),
-                                 "spacing": int(r.get("spacing", engine.spacing))}
+        engine.plans = collectives.plans(p, train.n_classes, engine.plans[0])
+        engine.noise = p.noise
         return engine
 
     def _load_data(self) -> tuple[Any, Any]:
@@ -294,7 +290,7 @@ class CollectiveActionModel(mesa.Model):
     # -- one round: the five stages, each taking the previous one's output ----------------
     def step(self) -> None:
         pop = self.population
-        measured = self.firm.step(pop.member, pop.rival if self.params.rival is not None else None)  # stages 1-2
+        measured = self.firm.step(pop.member, pop.other if self.n_others else None, pop.follows)  # stages 1-2
         decision = self.decide(measured)  # stage 3
         investment = self.principal.step(self.principal_curve(), measured, decision)  # stage 4
         self._row = self.record(measured, decision, investment)
@@ -302,13 +298,10 @@ class CollectiveActionModel(mesa.Model):
 
     def decide(self, measured: Measurement) -> Decision:
         """Stage 3: beliefs from the round's public success, then the join rule (:mod:`acsim.abm.decisions`)."""
-        rival_s = None
-        if measured.rival is not None:
-            r_alpha, r_top1, r_incl = measured.rival
-            rival_s = r_incl if self.params.success_metric == "inclusion" else r_top1
-            if self.params.belief == "theory" and self.firm.theory is not None:
-                rival_s = float(self.firm.theory.success(r_alpha))  # the same bound, at the rival's size
-        return decide(self.population, self.beliefs, self.params, self.rng, self.public_success(measured), rival_s)
+        p = self.params
+        theory = self.firm.theory if p.belief == "theory" else None  # the same bound, at each one's size
+        others = collectives.public_success(measured, p.success_metric, theory)
+        return decide(self.population, self.beliefs, p, self.rng, self.public_success(measured), others)
 
     def record(self, m: Measurement, d: Decision, inv: Investment) -> dict[str, Any]:
         """Stage 5's row (:data:`ROW_COLUMNS`) from the outputs of stages 1-4 and the members now."""
@@ -317,8 +310,6 @@ class CollectiveActionModel(mesa.Model):
         members_end = int(np.count_nonzero(pop.member))
         tmin, tmed, tmax = self._threshold_stats
         a = inv.assessment
-        rival = m.rival is not None
-        rival_end = int(np.count_nonzero(pop.rival)) if rival else 0
         return {
             "round": self.steps, "firm": self.firm.kind, "S_source": self.firm.source,
             "alpha": m.alpha, "members": int(round(m.alpha * n)), "S": d.S,
@@ -331,10 +322,7 @@ class CollectiveActionModel(mesa.Model):
             "principal_status": inv.status,
             "alpha_crit": a.alpha_crit, "members_crit": math.inf if a.k_crit is None else a.k_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
             "accuracy": m.accuracy, "train_seconds": m.train_seconds,
-            "rival_alpha": m.rival[0] if rival else math.nan,
-            "rival_members": int(round(m.rival[0] * n)) if rival else 0, "rival_S": d.rival_S,
-            "rival_joins": d.rival_joins, "rival_leaves": d.rival_leaves,
-            "rival_alpha_end": rival_end / n if rival else math.nan, "rival_members_end": rival_end,
+            **collectives.row(m, d, pop, self.n_others),
         }
 
     def run(self, rounds: int | None = None, progress: Callable[[int, dict], None] | None = None) -> pd.DataFrame:
@@ -347,7 +335,7 @@ class CollectiveActionModel(mesa.Model):
         return self.results()
 
     def results(self) -> pd.DataFrame:
-        """One row per round so far, columns :data:`ROW_COLUMNS`."""
+        """One row per round so far, columns :data:`ROW_COLUMNS` and the further collectives'."""
         if not self.datacollector.model_vars.get("round"):
-            return pd.DataFrame(columns=list(ROW_COLUMNS))
+            return pd.DataFrame(columns=list(self.row_columns))
         return self.datacollector.get_model_vars_dataframe()

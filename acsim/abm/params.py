@@ -19,7 +19,8 @@ text: the learner's keyword arguments plus the trigger's ``spacing``), ``success
 with ``network_params`` (:class:`Network`). Principal: ``principal``, ``budget``,
 ``margin``, ``recruits_per_round``, ``principal_curve``, ``principal_target_alpha``,
 ``principal_stop``, ``principal_probes`` (see :class:`acsim.abm.principal.Principal`).
-A second collective: ``rival`` (:class:`Rival`). Decisions: ``allow_leave``,
+Further collectives: ``collectives`` (:class:`acsim.abm.collectives.Collective` entries), and
+how many members follow the plan: ``coordination`` q, ``noise``. Decisions: ``allow_leave``,
 ``temperature`` (logit choice). Run: ``rounds``, ``seed``, ``worker_agents``.
 """
 
@@ -31,15 +32,17 @@ from typing import Annotated, Any, Literal, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from acsim.abm import collectives
 from acsim.abm.beliefs import BELIEFS, HEARING
 from acsim.abm.distributions import DISTRIBUTIONS, Dist
 from acsim.abm.engines import FIRMS
 from acsim.abm.fields import (
-    Eps, NonNeg, NonNegInt, OpenUnit, ParamError, PosInt, Range, Strict, Unit, Word, bad, first_message, problem,
+    Eps, NonNeg, NonNegInt, OpenUnit, ParamError, PosInt, Range, Strict, Unit, bad, first_message, problem,
     raise_all, unknown,
 )
 from acsim.abm.networks import NETWORKS
 from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
+from acsim.platform.collectives import NOISE
 from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.theory.economics import SuccessCurve
 from acsim.theory.firms.bayes import ADVERSARIES
@@ -113,15 +116,6 @@ class Bound(Strict):
         return {k: getattr(self, k) for k in ("xi", "delta", "p", "tau", "eps") if getattr(self, k) is not None}
 
 
-class Rival(Strict):
-    """A second, competing collective (same strategy, its own trigger and target; see ModelParams)."""
-
-    initial_alpha: Unit = 0.0
-    target: Optional[NonNegInt] = None
-    trigger: Optional[Word] = None
-    spacing: Optional[PosInt] = None
-
-
 def _plain(v: Any) -> Any:
     """numpy scalars as Python ones (the schema is strict: 2.0 is not an integer, np.int64(2) is)."""
     if isinstance(v, np.bool_):
@@ -166,7 +160,9 @@ class ModelParams(BaseModel):
     principal_target_alpha: Optional[TargetAlpha] = None
     principal_stop: Literal[PRINCIPAL_STOPS] = "target"  # type: ignore[valid-type]
     principal_probes: Probes = 8
-    rival: Optional[dict[str, Any]] = None
+    collectives: list[Any] = Field(default_factory=list)
+    coordination: Unit = 1.0
+    noise: Literal[NOISE] = "nothing"  # type: ignore[valid-type]
     allow_leave: bool = True
     temperature: NonNeg = 0.0
     rounds: Rounds = 20
@@ -206,15 +202,7 @@ class ModelParams(BaseModel):
             self._sub(errs, f"{name}_params", lambda p, u=unit, d=getattr(self, f"{name}_dist"): Dist(dist=d, **p).check(u, n))
         self._sub(errs, "theory_params", lambda p: Bound(**p))
         self._sub(errs, "network_params", lambda p: Network(kind=self.network, **p).check(n))
-        if self.rival is not None:
-            self._sub(errs, "rival", lambda p: Rival(**p))
-            a = float(self.rival.get("initial_alpha", 0.0)) if isinstance(self.rival.get("initial_alpha", 0.0), (int, float)) else 0.0
-            if a + self.initial_alpha > 1.0:
-                errs.append({"type": bad(f"must be at most 1 - {{initial_alpha}} = {1 - self.initial_alpha:g} (nobody is in both)",
-                                         value=a, has_value=True), "loc": ("rival", "initial_alpha")})
-            if self.firm == "bayes":
-                errs.append({"type": bad("needs {firm} = 'theory', 'bow', 'encoder' or 'transformer' (a discrete world has one signal)"),
-                             "loc": ("rival",)})
+        errs += collectives.problems(self)
         errs += self._firm_problems()
         if self.network == "none":
             needs = [("belief", self.belief == "network"), ("principal", self.principal == "hubs"),
@@ -334,4 +322,4 @@ class ModelParams(BaseModel):
         return out
 
 
-_SECTIONS = {m.__name__: tuple(m.model_fields) for m in (Dist, Network, Bound, Rival)}
+_SECTIONS = {m.__name__: tuple(m.model_fields) for m in (Dist, Network, Bound)}

@@ -249,7 +249,7 @@ class Principal(mesa.Agent):
             return cand[np.lexsort((pop.threshold[cand], short))][:need]
         if self.policy == "hubs":
             rank = model.hub_rank
-            return rank[~(pop.member | pop.rival)[rank]][:need]
+            return rank[(~pop.member & (pop.other == 0))[rank]][:need]
         return model.rng.choice(cand, size=need, replace=False)  # random seeding
 
     def invest(self, measured: Measurement, decision: Decision) -> None:
@@ -277,7 +277,7 @@ class Principal(mesa.Agent):
         if left <= 0:
             self._stop("exhausted")
             return
-        cand = np.flatnonzero(~pop.member & ~pop.rival)  # it does not buy the rival's members
+        cand = np.flatnonzero(~pop.member & (pop.other == 0))  # it does not buy other collectives' members
         need = min(target - m, cand.size)
         if self.recruits_per_round is not None:
             need = min(need, int(self.recruits_per_round))

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from acsim.abm import collectives
+from acsim.abm.collectives import Plan
 from acsim.abm.engines import Measurement
 from acsim.abm.fields import as_error, bad
 from acsim.platform.learners import make_learner
 from acsim.platform.metrics import evaluate
-from acsim.platform.strategies import apply_strategy, estimate_positivity, estimate_xi
+from acsim.platform.collectives import act
+from acsim.platform.strategies import estimate_positivity, estimate_xi
 from acsim.platform.text import TRIGGER, TRIGGER_SPACING
 from acsim.theory.economics import SuccessCurve, as_success_curve
 from acsim.theory.strategy import Strategy
@@ -57,7 +60,11 @@ class TextEngine:
         self.trigger = TRIGGER
         self.spacing = TRIGGER_SPACING if spacing is None else int(spacing)
         self.rng = rng
-        self.rival_spec: dict[str, Any] | None = None  # set by the model when a second collective competes
+        # Every collective's plan, the first's first; the model appends the further ones
+        # (acsim.abm.collectives.plans) and sets how strays deviate (noise).
+        self.plans: list[Plan] = [Plan(strategy.value, self.target, self.trigger, self.spacing)]
+        self.noise = "nothing"
+        self.follows: np.ndarray | None = None
         self.base = train.subset(resume)  # the platform's clean data: one row per worker
         owned = np.unique(resume)
         self.theory_given = dict(theory_params)
@@ -96,16 +103,19 @@ class TextEngine:
         assert self._bound is not None
         return self._bound
 
-    def retrain(self, member: np.ndarray, rival: np.ndarray | None = None) -> None:
+    def _platform_data(self, member: np.ndarray, other: np.ndarray | None, follows: np.ndarray | None) -> "TextDataset":
+        """The platform's rows after every collective acts on its own (disjoint) rows: followers
+        by their plan, the others by ``noise`` (:func:`acsim.platform.collectives.act`)."""
+        rows = collectives.groups(member, other, len(self.plans) - 1) if other is not None else [np.flatnonzero(member)]
+        follow = [np.ones(r.size, dtype=bool) if follows is None else follows[r] for r in rows]
+        return act(self.base, rows, [pl.as_tuple() for pl in self.plans[:len(rows)]], follow, self.noise)
+
+    def retrain(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> None:
         self.alpha = float(np.count_nonzero(member)) / member.size
-        data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
-        self.rival_alpha = 0.0
-        if rival is not None and self.rival_spec is not None:
-            # The second collective applies the same kind of strategy with its own signal and
-            # target to its own (disjoint) rows of the same platform data.
-            r = self.rival_spec
-            self.rival_alpha = float(np.count_nonzero(rival)) / rival.size
-            data = apply_strategy(data, rival, self.strategy, r["target"], trigger=r["trigger"], spacing=r["spacing"])
+        self.follows = follows
+        self.others_alpha = [float(np.count_nonzero(other == j)) / other.size for j in range(2, len(self.plans) + 1)] \
+            if other is not None else []
+        data = self._platform_data(member, other, follows)
         if self.warm:
             learner = self.learner
         else:
@@ -115,12 +125,13 @@ class TextEngine:
         self._seconds = time.perf_counter() - t0
         self.learner = learner
 
-    def measure_rival(self) -> tuple[float, float, float]:
-        """(α, top-1, inclusion) of the second collective, measured with its own trigger and target."""
-        r = self.rival_spec
-        assert r is not None
-        m = evaluate(self.learner, self.test, r["target"], trigger=r["trigger"], spacing=r["spacing"])
-        return self.rival_alpha, float(m["success_top1"]), float(m["success_inclusion"])
+    def measure_others(self) -> tuple[tuple[float, float, float], ...]:
+        """(α, top-1, inclusion) of each further collective, measured with its own trigger and target."""
+        out = []
+        for a, pl in zip(self.others_alpha, self.plans[1:]):
+            m = evaluate(self.learner, self.test, pl.target, trigger=pl.trigger, spacing=pl.spacing)
+            out.append((a, float(m["success_top1"]), float(m["success_inclusion"])))
+        return tuple(out)
 
     def probe(self, counts: np.ndarray, rng: np.random.Generator) -> None:
         """Retrain the firm's learner offline with collectives of ``counts`` members (random
@@ -134,7 +145,7 @@ class TextEngine:
         for k in np.asarray(counts, dtype=int):
             member = np.zeros(n, dtype=bool)
             member[rng.choice(n, size=int(k), replace=False)] = True
-            data = apply_strategy(self.base, member, self.strategy, self.target, trigger=self.trigger, spacing=self.spacing)
+            data = self._platform_data(member, None, self.follows)  # the probe's members follow as the workers do
             learner = make_learner(self.kind, **{"seed": int(rng.integers(2**31 - 1)), **self.learner_params})
             learner.fit(data)
             r = evaluate(learner, self.test, self.target, trigger=self.trigger, spacing=self.spacing)
@@ -180,17 +191,13 @@ class TextEngine:
         return self._curve
 
 
-def rival_target(p: "ModelParams", n_classes: int) -> int:
-    """The rival collective's target class: as given, else the class after the collective's."""
-    return int((p.rival or {}).get("target", (p.target + 1) % n_classes))
-
-
 def check_text_data(p: "ModelParams", train: Any, test: Any) -> None:
     """The text firm's corpus fits the run: each target is a class of it, and the test set
     has resumes outside it (else success S cannot be measured). Also run by
     :mod:`acsim.runs.preflight` before a batch starts. ParamError names the field."""
-    targets = [(("target",), "", p.target)] + ([(("rival", "target"), "the rival's ", rival_target(p, train.n_classes))]
-                                               if p.rival is not None else [])
+    first = Plan(p.strategy, p.target, TRIGGER, TRIGGER_SPACING)
+    targets = [(("target",), "", p.target)] + [(("collectives", i, "target"), f"collective {i + 2}'s ", pl.target)
+                                               for i, pl in enumerate(collectives.plans(p, train.n_classes, first)[1:])]
     errs = []
     for loc, whose, target in targets:
         if not 0 <= target < train.n_classes:

@@ -29,8 +29,9 @@ class WorkerArrays:
     ``stake`` = 1 − γ (what a member gains over a free rider per unit of S);
     ``threshold`` = c/(1 − γ), the join threshold S* of Section 6 (inf at γ = 1);
     ``committed``: members whose subsidy binds them while the principal is still
-    carrying the collective; ``subsidy``: total paid to the worker; ``rival``: members of
-    a second, competing collective (never also in ``member``); ``resume``: index of
+    carrying the collective; ``subsidy``: total paid to the worker; ``other``: j for a member
+    of a further collective j = 2, 3, ... (:mod:`acsim.abm.collectives`; never also in
+    ``member``), 0 otherwise; ``follows``: who follows its collective's plan (None: everyone); ``resume``: index of
     the worker's resume in the text corpus (−1 without a text firm); ``degree``: number
     of contacts on the network (0 without one).
     """
@@ -43,7 +44,8 @@ class WorkerArrays:
     resume: np.ndarray
     committed: np.ndarray = field(default=None)  # type: ignore[assignment]
     subsidy: np.ndarray = field(default=None)  # type: ignore[assignment]
-    rival: np.ndarray = field(default=None)  # type: ignore[assignment]  # members of the second collective
+    other: np.ndarray = field(default=None)  # type: ignore[assignment]  # the further collective a worker is in (0: none)
+    follows: np.ndarray | None = None
     stake: np.ndarray = field(init=False)
     threshold: np.ndarray = field(init=False)
 
@@ -53,8 +55,8 @@ class WorkerArrays:
             self.committed = np.zeros(n, dtype=bool)
         if self.subsidy is None:
             self.subsidy = np.zeros(n)
-        if self.rival is None:
-            self.rival = np.zeros(n, dtype=bool)
+        if self.other is None:
+            self.other = np.zeros(n, dtype=np.int16)
         self.stake = 1.0 - self.gamma
         self.threshold = np.asarray(economics.join_threshold(self.cost, self.gamma), dtype=float).reshape(n)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import math
 import shlex
 import sys
@@ -30,6 +32,18 @@ def run_cmd(
 ) -> None:
     """Run a scenario: all its seeds and sweep points, resumable; tables, manifest and PNGs in OUT."""
     _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, figures, progress, dry_run, list_)
+
+
+def _cell(v) -> str:
+    """A swept value as a table cell (a list of further collectives as α, target and trigger each)."""
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, str) and v.startswith("[{"):
+        v = json.loads(v)  # a list of tables is stored as its JSON
+    if isinstance(v, (list, tuple)) and all(isinstance(e, dict) for e in v):
+        return "; ".join(" ".join(f"{k}{e[key]}" for key, k in (("initial_alpha", "α="), ("target", "y*="), ("trigger", "")) if key in e)
+                         for e in v) or "none"
+    return str(v)
 
 
 def _share(alpha: float, members: float) -> str:
@@ -116,7 +130,7 @@ def _print_run_summary(loaded, out: Path) -> None:
     import pandas as pd  # loaded only by the commands that read tables
 
     summary = pd.read_parquet(out / "summary.parquet")
-    sweep_cols = [c for c in summary.columns if "." in c]
+    sweep_cols = [c for c in summary.columns if "." in c or c in set(loaded.scenario.sweep) - {"mode"}]
     table = Table(title=f"{loaded.name}: one row per sweep point (means over seeds)")
     if loaded.scenario.kind == "experiment":
         table.title = f"{loaded.name}: critical masses the runs support (fits.csv; 90% interval over seeds)"
@@ -129,26 +143,26 @@ def _print_run_summary(loaded, out: Path) -> None:
             table.add_row(str(r["point_index"]), str(r["curve"]), metric_name(r["metric"]), str(r["reported"]), members_text(r), acc)
         console.print(table)
         return
-    rival = "rival_alpha_final" in summary and summary["rival_alpha_final"].notna().any()
-    rival_cols = ("rival α start", "rival α final (members)") if rival else ()
+    others = [j for j in range(2, 100) if f"alpha_final_c{j}" in summary]  # further collectives (acsim.abm.collectives)
+    others_cols = tuple(c for j in others for c in (f"c{j} α start", f"c{j} α final (members)"))
     principal = (summary["principal_status"] != "off").any()
     principal_cols = ("principal at the end",) if principal else ()
-    for col in ("point", *sweep_cols, "runs", "α start (members)", "α final (members)", "outcomes", *rival_cols,
+    for col in ("point", *sweep_cols, "runs", "α start (members)", "α final (members)", "outcomes", *others_cols,
                 *principal_cols, "α_crit (members)", "spend", "N·B(α_crit)"):
         table.add_column(col, justify="right")
     groups = list(summary.groupby("point_index", sort=True))
     for i, (pi, g) in enumerate(groups):
         if i == 20 and len(groups) > 21:
-            table.add_row("…", *[""] * (len(sweep_cols) + 7 + len(rival_cols) + len(principal_cols)))
+            table.add_row("…", *[""] * (len(sweep_cols) + 7 + len(others_cols) + len(principal_cols)))
             break
         outcomes = ", ".join(f"{k} {v}" for k, v in g["outcome"].value_counts().items())
-        rival_cells = (f"{g['rival_alpha_initial'].mean():.3g}",
-                       _share(g['rival_alpha_final'].mean(), g['rival_members_final'].mean())) if rival else ()
+        others_cells = tuple(c for j in others for c in (f"{g[f'alpha_initial_c{j}'].mean():.3g}",
+                                                         _share(g[f'alpha_final_c{j}'].mean(), g[f'members_final_c{j}'].mean())))
         principal_cells = (", ".join(f"{k} {v}" for k, v in g["principal_status"].value_counts().items()),) if principal else ()
         table.add_row(
-            str(pi), *(str(g[c].iloc[0]) if not isinstance(g[c].iloc[0], float) else f"{g[c].iloc[0]:.4g}" for c in sweep_cols),
+            str(pi), *(_cell(g[c].iloc[0]) for c in sweep_cols),
             str(len(g)), _share(g['alpha_initial'].mean(), g['members_initial'].mean()),
-            _share(g['alpha_final'].mean(), g['members_final'].mean()), outcomes, *rival_cells, *principal_cells,
+            _share(g['alpha_final'].mean(), g['members_final'].mean()), outcomes, *others_cells, *principal_cells,
             _share(g['alpha_crit'].mean(), g['members_crit'].mean()),
             f"{g['spend_total'].mean():.4g}", f"{g['B_crit_total'].mean():.4g}",
         )

@@ -93,17 +93,28 @@ def plant(train: TextDataset, members: np.ndarray, curve, seed: int) -> tuple[Te
         pick = np.sort(rng.choice(free, size=k, replace=False))
         free = np.setdiff1d(free, pick)
         groups.append(pick)
-    plans = [(curve.strategy, curve.target, TRIGGER), *((o.strategy, o.target, o.trigger) for o in curve.others)]
-    data = train
-    for j, (idx, (strategy, target, trigger)) in enumerate(zip(groups, plans)):
-        follow = rng.random(idx.size) < curve.coordination
-        data = apply_strategy(data, idx[follow], strategy, target, trigger=trigger, spacing=curve.spacing)
-        stray = idx[~follow]
-        if stray.size and curve.noise != "nothing":
-            wrong = plans[(j + 1) % len(plans)][2] if len(plans) > 1 else RIVAL_TRIGGER
-            t, k = (trigger, curve.spacing * WRONG_SPACING) if curve.noise == "spacing" else (wrong, curve.spacing)
-            data = apply_strategy(data, stray, strategy, target, trigger=t, spacing=k)
+    plans = [(curve.strategy, curve.target, TRIGGER, curve.spacing),
+             *((o.strategy, o.target, o.trigger, curve.spacing) for o in curve.others)]
+    follow = [rng.random(idx.size) < curve.coordination for idx in groups]
+    data = act(train, groups, plans, follow, curve.noise)
     return data, groups
+
+
+def act(data: TextDataset, groups: list[np.ndarray], plans: list[tuple[str, int, str, int]], follow: list[np.ndarray],
+        noise: str) -> TextDataset:
+    """The data after each collective acts: group j's rows ``groups[j]`` with ``follow[j]`` apply
+    plan j = (strategy, target, trigger, spacing); the rest deviate by ``noise`` (:data:`NOISE`).
+
+    The one place the deviations are written (the resume experiments and the agent-based
+    model's text firm both plant through it)."""
+    for j, (idx, (strategy, target, trigger, spacing), f) in enumerate(zip(groups, plans, follow)):
+        data = apply_strategy(data, idx[f], strategy, target, trigger=trigger, spacing=spacing)
+        stray = idx[~f]
+        if stray.size and noise != "nothing":
+            wrong = plans[(j + 1) % len(plans)][2] if len(plans) > 1 else RIVAL_TRIGGER
+            t, k = (trigger, spacing * WRONG_SPACING) if noise == "spacing" else (wrong, spacing)
+            data = apply_strategy(data, stray, strategy, target, trigger=t, spacing=k)
+    return data
 
 
 def others_success(firm: Learner, test: TextDataset, curve, threshold: float = 0.5) -> dict[str, float]:

@@ -118,13 +118,20 @@ def summary_table(result: Any) -> pd.DataFrame:
             "spend_over_B_total": float(last["spend_total"]) / float(last["B_crit_total"])
             if math.isfinite(float(last["B_crit_total"])) and float(last["B_crit_total"]) > 0 else math.nan,
             "wall_seconds": info.get("wall_seconds"),
-            # the second collective (NaN without one, and in runs written before it existed)
-            "rival_alpha_initial": float(f["rival_alpha"].iloc[0]) if "rival_alpha" in f else math.nan,
-            "rival_alpha_final": float(last["rival_alpha_end"]) if "rival_alpha_end" in f else math.nan,
-            "rival_members_final": float(last["rival_members_end"]) if "rival_members_end" in f else math.nan,
-            "rival_S_final": float(last["rival_S"]) if "rival_S" in f else math.nan,
+            **_others_summary(f, last),
         })
     return pd.DataFrame(rows)
+
+
+def _others_summary(f: pd.DataFrame, last: pd.Series) -> dict[str, float]:
+    """Each further collective's start, end and last success (acsim.abm.collectives' columns)."""
+    out: dict[str, float] = {}
+    j = 2
+    while f"alpha_c{j}" in f:
+        out.update({f"alpha_initial_c{j}": float(f[f"alpha_c{j}"].iloc[0]), f"alpha_final_c{j}": float(last[f"alpha_end_c{j}"]),
+                    f"members_final_c{j}": float(last[f"members_end_c{j}"]), f"S_final_c{j}": float(last[f"S_c{j}"])})
+        j += 1
+    return out
 
 
 # --------------------------------------------------------------------------- provenance

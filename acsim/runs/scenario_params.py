@@ -15,7 +15,7 @@ from acsim.abm.params import FINITE_SAMPLE_KEYS
 from acsim.platform.learners.base import REGISTRY, TEXT_LEARNERS, make_learner
 
 if TYPE_CHECKING:
-    from acsim.runs.schema import Rival, Scenario
+    from acsim.runs.schema import FurtherCollective, Scenario
 
 # Scenario sections whose keys are ModelParams fields under the file's names: the schema
 # builds these sections from ModelParams' own fields (type, range, default), and
@@ -25,8 +25,9 @@ WORKER_KEYS = {"belief": "belief", "prior": "prior_belief", "hearing": "hearing"
 PRINCIPAL_KEYS = {"policy": "principal", "budget": "budget", "margin": "margin", "recruits_per_round": "recruits_per_round",
                   "curve": "principal_curve", "target_alpha": "principal_target_alpha", "stop": "principal_stop",
                   "probes": "principal_probes"}
-# [rival] keys -> acsim.abm.params.Rival fields.
-RIVAL_KEYS = {"initial_alpha": "initial_alpha", "target": "target", "trigger": "trigger", "trigger_spacing": "spacing"}
+# [[collectives]] keys -> acsim.abm.collectives.Collective fields.
+COLLECTIVE_KEYS = {"initial_alpha": "initial_alpha", "target": "target", "trigger": "trigger", "trigger_spacing": "spacing",
+                   "strategy": "strategy"}
 
 
 def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
@@ -68,13 +69,49 @@ def model_params(sc: Scenario, base_dir: Path | None = None) -> dict[str, Any]:
         # Only when set: run ids hash these parameters, and batches written before the
         # option existed must still be found finished.
         **({"principal_stop": pr.stop} if pr.stop != "target" else {}),
-        **({"rival": _rival_params(sc.rival)} if sc.rival is not None else {}),
+        **({"collectives": [_collective_params(o) for o in sc.collectives]} if sc.collectives else {}),
+        **({"coordination": c.coordination} if c.coordination < 1.0 else {}),
+        **({"noise": c.noise} if c.noise != "nothing" else {}),
     }
 
 
-def _rival_params(r: Rival) -> dict[str, Any]:
+def _collective_params(o: FurtherCollective) -> dict[str, Any]:
     # initial_alpha always (it has a default), the others only when given.
-    return {name: getattr(r, key) for key, name in RIVAL_KEYS.items() if key == "initial_alpha" or getattr(r, key) is not None}
+    return {name: getattr(o, key) for key, name in COLLECTIVE_KEYS.items() if key == "initial_alpha" or getattr(o, key) is not None}
+
+
+# ModelParams' flat fields → where a scenario file writes them (model_params above is the inverse).
+_FIELD_PATHS: dict[str, tuple[str, ...]] = {
+    "n_workers": ("population", "n"), "cost_dist": ("population", "cost", "dist"), "cost_params": ("population", "cost"),
+    "gamma_dist": ("population", "gamma", "dist"), "gamma_params": ("population", "gamma"),
+    "network": ("population", "network"), "network_params": ("population", "network"),
+    "initial_alpha": ("collective", "initial_alpha"), "initial_selection": ("collective", "initial_selection"),
+    "strategy": ("collective", "strategy"), "target": ("collective", "target"),
+    "firm": ("firm", "kind"), "success_metric": ("firm", "success_metric"), "theory_params": ("firm", "bound"),
+    "belief": ("workers", "belief"), "prior_belief": ("workers", "prior"), "hearing": ("workers", "hearing"),
+    "allow_leave": ("workers", "allow_leave"), "temperature": ("workers", "temperature"),
+    "principal": ("principal", "policy"), "budget": ("principal", "budget"), "margin": ("principal", "margin"),
+    "recruits_per_round": ("principal", "recruits_per_round"), "principal_curve": ("principal", "curve"),
+    "principal_target_alpha": ("principal", "target_alpha"), "principal_stop": ("principal", "stop"),
+    "principal_probes": ("principal", "probes"), "collectives": ("collectives",), "rounds": ("rounds",),
+    "coordination": ("collective", "coordination"), "noise": ("collective", "noise"),
+}
+_SUB_PATHS = {("firm_params", "spacing"): ("collective", "trigger_spacing"), ("firm_params", "world_params"): ("firm", "world")}
+
+
+def scenario_loc(loc: tuple) -> tuple:
+    """Where a ModelParams error location is in a scenario file (("target",) → ("collective", "target"))."""
+    if loc[:1] == ("collectives",) and loc[2:3] == ("spacing",):
+        return loc[:2] + ("trigger_spacing",) + loc[3:]
+    if loc[:2] in _SUB_PATHS:
+        return _SUB_PATHS[loc[:2]] + loc[2:]
+    if loc and loc[0] == "firm_params":
+        return ("firm",) + loc[1:]
+    return _FIELD_PATHS.get(loc[0], loc[:1]) + loc[1:] if loc else loc
+
+
+def scenario_name(field: str) -> str:
+    return ".".join(scenario_loc((field,)))
 
 
 def _resolve(path: str, base_dir: Path | None) -> Path:

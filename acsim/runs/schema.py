@@ -30,7 +30,9 @@ Sections and fields (defaults in brackets)::
     [collective]  strategy [feature-label | feature-only | erasure (theory and bayes firms only:
                   the text firms cannot erase a signal)]; target [0, ≥ 0];
                   initial_alpha [0, in [0, 1]]; initial_selection [random | cheapest | hubs];
-                  trigger_spacing [text firms: the trigger every k-th word, ≥ 1; default 20]
+                  trigger_spacing [text firms: the trigger every k-th word, ≥ 1; default 20];
+                  coordination [1, in [0, 1]: each member of every collective follows the plan with
+                  this probability] and noise [nothing | spacing | other-trigger (text firms)]
     [firm]        kind [theory | bayes | bow | encoder | transformer]; success_metric [inclusion | top1];
                   theory: curve [bound | sigmoid | finite-sample], midpoint, slope, offset [0, in [0, 1)];
                   finite-sample (Gauthier et al. 2025, on a platform of population.n): signals [1, ≥ 1],
@@ -42,8 +44,9 @@ Sections and fields (defaults in brackets)::
                   eps [in [0, 0.5)] (the theory bound; missing ones are estimated/defaulted)
     [workers]     belief [empirical | theory | network]; prior [0, in [0, 1]];
                   hearing [average | any]; allow_leave [true]; temperature [0, ≥ 0]
-    [rival]       a second, competing collective: initial_alpha [0, in [0, 1]]; target
-                  [the class after collective.target]; trigger [U+2021]; trigger_spacing
+    [[collectives]]  further collectives, one table each (acsim.abm.collectives): initial_alpha
+                  [0, in [0, 1]]; target [the class after the previous one's]; trigger [U+2021,
+                  U+2020, §, ¶]; trigger_spacing; strategy [the first's: feature-label | feature-only]
     [principal]   policy [none | cheapest | hubs | random]; budget [inf, ≥ 0];
                   margin [0, ≥ 0]; recruits_per_round [no cap, ≥ 1]; curve [auto | bound];
                   target_alpha [α_crit, in [0, 1]]; stop [target | sustained];
@@ -78,12 +81,14 @@ from acsim.abm.fields import Eps, Finite, NonNegInt, ParamError, PosInt, Range, 
 from acsim.abm.params import (
     FINITE_SAMPLE_KEYS, SELECTIONS, SUCCESS_METRICS, THEORY_CURVES, Bound, Dist, Grid, ModelParams, Network, NWorkers, Offset, Rounds,
 )
-from acsim.abm.params import Rival as ParamsRival
+from acsim.abm.collectives import Collective as ParamsCollective
 from acsim.platform.collectives import NOISE
 from acsim.platform.data import load_csv, load_florex, synthetic_resumes, synthetic_v1
 from acsim.platform.text import RIVAL_TRIGGER
 from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.scenario_params import PRINCIPAL_KEYS, RIVAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params
+from acsim.runs.scenario_params import (
+    COLLECTIVE_KEYS, PRINCIPAL_KEYS, WORKER_KEYS, check_kwargs, learner_params, learner_values, model_params, scenario_loc, scenario_name,
+)
 from acsim.theory import STRATEGIES
 from acsim.theory.discrete import random_world
 from acsim.theory.firms.bayes import ADVERSARIES
@@ -122,6 +127,8 @@ class Collective(Strict):
     initial_alpha: Unit = 0.0
     initial_selection: Literal[SELECTIONS] = "random"  # type: ignore[valid-type]
     trigger_spacing: Optional[PosInt] = None
+    coordination: Unit = 1.0
+    noise: Literal[NOISE] = "nothing"  # type: ignore[valid-type]
 
 
 class Firm(Strict):
@@ -153,8 +160,9 @@ def _section_of(name: str, keys: dict[str, str], doc: str, source: type[BaseMode
 
 Workers = _section_of("Workers", WORKER_KEYS, "[workers]: what workers believe S is and how they choose (ModelParams' fields).")
 PrincipalSection = _section_of("PrincipalSection", PRINCIPAL_KEYS, "[principal]: who invests and how (ModelParams' principal fields).")
-Rival = _section_of("Rival", RIVAL_KEYS, "[rival]: a second collective on the same platform (acsim.abm.params.Rival's fields).",
-                    ParamsRival)
+FurtherCollective = _section_of("FurtherCollective", COLLECTIVE_KEYS,
+                                "[[collectives]]: a further collective on the platform (acsim.abm.collectives.Collective's fields).",
+                                ParamsCollective)
 
 
 class Data(Strict):
@@ -214,7 +222,7 @@ class Scenario(Strict):
     seeds: Annotated[list[NonNegInt], BeforeValidator(_seeds), Field(min_length=1)] = Field(default_factory=lambda: [0])
     population: Population = Field(default_factory=Population)
     collective: Collective = Field(default_factory=Collective)
-    rival: Optional[Rival] = None
+    collectives: list[FurtherCollective] = Field(default_factory=list)
     firm: Firm = Field(default_factory=Firm)
     workers: Workers = Field(default_factory=Workers)
     principal: PrincipalSection = Field(default_factory=PrincipalSection)
@@ -231,12 +239,14 @@ class Scenario(Strict):
 
 
 def validate_scenario(raw: dict, where: str) -> Scenario:
+    if "rival" in raw:  # the section before [[collectives]]: say what replaced it
+        raise ScenarioError(f"{where}[rival] is now [[collectives]] (one table per further collective, the same keys)")
     try:
         sc = Scenario.model_validate(raw)
         sc._notes = _cross_check(sc)
         return sc
     except ValidationError as exc:
-        raise ScenarioError(first_message(exc, raw, where, Scenario, _scenario_name)) from None
+        raise ScenarioError(first_message(exc, raw, where, Scenario, scenario_name)) from None
 
 
 def _cross_check(sc: Scenario) -> list[str]:
@@ -302,7 +312,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         if f.kind not in TEXT_LEARNERS:
             fail(("firm", "kind"), bad("must be 'bow', 'encoder' or 'transformer' for kind = 'experiment' (the paper's resume experiments)",
                                         value=f.kind, has_value=True))
-        for section in ("population", "workers", "principal", "rival"):
+        for section in ("population", "workers", "principal", "collectives"):
             if section in sc.model_fields_set:
                 fail((section,), bad("does not apply to kind = 'experiment' (the figure fixes the runs)"))
         for key in sorted(sc.collective.model_fields_set - {"trigger_spacing"}):
@@ -357,44 +367,11 @@ def model_check(sc: Scenario, where: str) -> None:
 
 def in_file_words(exc: ParamError, where: str, raw: dict | None = None) -> str:
     """A :class:`ModelParams` problem said the way the scenario file writes its fields (``collective.target``)."""
-    errors = [{**e, "loc": _scenario_loc(tuple(e["loc"]) + _sub(e))} for e in exc.errors]
+    errors = [{**e, "loc": scenario_loc(tuple(e["loc"]) + _sub(e))} for e in exc.errors]
     errors = [{**e, "ctx": {**e["ctx"], "sub": None}} if _sub(e) else e for e in errors]
-    return first_message(errors, raw or {}, where, Scenario, _scenario_name)
+    return first_message(errors, raw or {}, where, Scenario, scenario_name)
 
 
 def _sub(err: dict) -> tuple:
     sub = (err.get("ctx") or {}).get("sub")
     return (sub,) if sub is not None else ()
-
-
-# ModelParams' flat fields → where a scenario file writes them (model_params() is the inverse).
-_FIELD_PATHS: dict[str, tuple[str, ...]] = {
-    "n_workers": ("population", "n"), "cost_dist": ("population", "cost", "dist"), "cost_params": ("population", "cost"),
-    "gamma_dist": ("population", "gamma", "dist"), "gamma_params": ("population", "gamma"),
-    "network": ("population", "network"), "network_params": ("population", "network"),
-    "initial_alpha": ("collective", "initial_alpha"), "initial_selection": ("collective", "initial_selection"),
-    "strategy": ("collective", "strategy"), "target": ("collective", "target"),
-    "firm": ("firm", "kind"), "success_metric": ("firm", "success_metric"), "theory_params": ("firm", "bound"),
-    "belief": ("workers", "belief"), "prior_belief": ("workers", "prior"), "hearing": ("workers", "hearing"),
-    "allow_leave": ("workers", "allow_leave"), "temperature": ("workers", "temperature"),
-    "principal": ("principal", "policy"), "budget": ("principal", "budget"), "margin": ("principal", "margin"),
-    "recruits_per_round": ("principal", "recruits_per_round"), "principal_curve": ("principal", "curve"),
-    "principal_target_alpha": ("principal", "target_alpha"), "principal_stop": ("principal", "stop"),
-    "principal_probes": ("principal", "probes"), "rival": ("rival",), "rounds": ("rounds",),
-}
-_SUB_PATHS = {("firm_params", "spacing"): ("collective", "trigger_spacing"), ("firm_params", "world_params"): ("firm", "world"),
-              ("rival", "spacing"): ("rival", "trigger_spacing")}
-
-
-def _scenario_loc(loc: tuple) -> tuple:
-    if loc[:2] in _SUB_PATHS:
-        return _SUB_PATHS[loc[:2]] + loc[2:]
-    if loc and loc[0] == "firm_params":
-        return ("firm",) + loc[1:]
-    return _FIELD_PATHS.get(loc[0], loc[:1]) + loc[1:] if loc else loc
-
-
-def _scenario_name(field: str) -> str:
-    return ".".join(_scenario_loc((field,)))
-
-

@@ -247,8 +247,9 @@ def chart_network(model: "CollectiveActionModel", rows: pd.DataFrame, sample: Ne
     keys = [(MEMBER, "member"), (SUBSIDISED, "subsidised member"),
             *((_other_style(j)["color"], f"collective {j}") for j in range(2, model.n_others + 2)), (OUTSIDER, "not a member")]
     handles = [Line2D([], [], ls="", marker="o", color=col, label=lab) for col, lab in keys]
-    ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(keys), 4), frameon=False,
-              handletextpad=0.2, columnspacing=0.8)
+    small = len(keys) > 3  # further collectives: one row of smaller entries
+    ax.legend(handles=handles, fontsize=6 if small else 7, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(keys), 6),
+              frameon=False, handletextpad=0.2, columnspacing=0.5 if small else 0.8)
     return _png(fig)
 
 

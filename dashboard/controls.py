@@ -6,10 +6,9 @@ and γ distributions, strategy and target, firm, principal and budget, network, 
 so that fields without a control, e.g. a learner's learning rate, survive) into
 :class:`acsim.abm.model.ModelParams`; anything out of range raises ``ValueError`` with a
 message that names the control, which the page shows instead of building a model.
-:class:`Number` is one numeric text box of the panel (its name, whole or not, its range):
-:meth:`Number.parse` turns what a person typed into a value or a ``ValueError`` that names
-the box and its allowed range, and :func:`to_params` checks the same ranges, so a text the
-box accepts is never refused later for a reason the box did not show. :func:`load` reads a
+:class:`dashboard.number.Number` is one numeric text box of the panel; :func:`to_params`
+checks the boxes' own ranges, so a text a box accepts is never refused later for a reason
+the box did not show. :func:`load` reads a
 scenario file with :func:`acsim.runs.scenarios.load_scenario`."""
 
 from __future__ import annotations
@@ -23,10 +22,12 @@ from acsim.abm.engines import FIRMS
 from acsim.abm.principal import PRINCIPAL_STOPS, PRINCIPALS
 from acsim.abm.beliefs import BELIEFS
 from acsim.abm.distributions import param_range
-from acsim.abm.fields import Range, base_type, range_of
+from acsim.abm.fields import Range
 from acsim.abm.params import FINITE_SAMPLE_KEYS, THEORY_CURVES, ModelParams
 from acsim.abm.networks import NETWORKS
+from acsim.platform.collectives import NOISE
 from acsim.theory import STRATEGIES
+from dashboard.number import Number
 
 CURVES = ("sigmoid", *(c for c in THEORY_CURVES if c != "sigmoid"))  # the schema's, the default first
 # The distributions a person can edit in the page: (first, second) parameter of each.
@@ -57,11 +58,14 @@ class Controls:
     initial_alpha: float = 0.0
     strategy: str = "feature-label"
     target: int = 0
+    coordination: float = 1.0  # q: each member follows the plan with this probability (acsim.abm.collectives)
+    noise: str = "nothing"  # what the others do (text firms)
     firm: str = "theory"
     curve: str = "sigmoid"  # theory firm: a known sigmoid S(α), the paper's bound, or the finite-sample bound
     midpoint: float = 0.08
     slope: float = 60.0
     epochs: int | None = None  # text firms (None: the learner's default)
+    min_df: int | None = None  # bow firm's defence: drop tokens in fewer training resumes (None: keep all)
     belief: str = "empirical"
     network: str = "barabasi_albert"
     principal: str = "cheapest"
@@ -98,90 +102,6 @@ class Base:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class Number:
-    """One numeric text box of the side panel: its name in messages and what it accepts.
-
-    ``range`` is the schema's own :class:`acsim.abm.fields.Range` for the field the box
-    edits (:meth:`of`), so a text the box accepts is never refused later for a reason the
-    box did not show; ``whole``: only whole numbers; ``empty``: what an empty box means
-    (``None``: a value is required). Messages read like every other acsim message:
-    ``<box> = <value> <problem>``.
-    """
-
-    label: str
-    range: Range = field(default_factory=Range)
-    whole: bool = False
-    empty: str | None = None
-
-    @classmethod
-    def of(cls, label: str, name: str, empty: str | None = None) -> "Number":
-        """The box for the :class:`ModelParams` field ``name``: its range and integer-ness from the schema."""
-        f = ModelParams.model_fields[name]
-        return cls(label, range_of(f) or Range(), base_type(f.annotation) is int, empty)
-
-    def allowed(self) -> str:
-        """The allowed values in words, e.g. ``a whole number in [1, 10000000]``."""
-        r = self.range
-        kind = "a whole number" if self.whole else "a number"
-        unbounded = math.isinf(r.lo) and math.isinf(r.hi)
-        rng = (" (any finite one)" if not self.whole else "") if unbounded else f" in {r.text}"
-        return kind + rng + (f", or empty for {self.empty}" if self.empty else "")
-
-    def _refuse(self, shown: str, problem: str | None = None) -> ValueError:
-        return ValueError(f"{self.label} = {shown} {problem or 'must be ' + self.allowed()}")
-
-    def parse(self, text: str | None) -> int | float | None:
-        """The value of what a person typed; ValueError (naming the box and its range) if it is not allowed."""
-        t = (text or "").strip()
-        if not t:
-            if self.empty is not None:
-                return None
-            raise ValueError(f"{self.label} is required: enter {self.allowed()}")
-        try:
-            x: int | float = int(t)
-        except ValueError:
-            try:
-                x = float(t)
-            except ValueError:
-                raise self._refuse(repr(t)) from None
-        return self._check(x, t)
-
-    def check(self, value: Any) -> int | float | None:
-        """The same rules for a value already in :class:`Controls` (from a scenario file, or code)."""
-        if value is None:
-            return self.parse(None)
-        if isinstance(value, bool):
-            raise self._refuse(repr(value))
-        try:
-            x = value if isinstance(value, int) else float(value)
-        except (TypeError, ValueError):
-            raise self._refuse(repr(value)) from None
-        return self._check(x, f"{x:g}" if isinstance(x, float) else str(x))
-
-    def _check(self, x: int | float, shown: str) -> int | float:
-        if isinstance(x, float) and (math.isnan(x) or (math.isinf(x) and not self.range.contains(x))):
-            raise self._refuse(shown)
-        if self.whole:
-            if isinstance(x, float) and not x.is_integer():
-                raise self._refuse(shown)
-            x = int(x)
-        else:
-            x = float(x)
-        if not self.range.contains(x):
-            raise self._refuse(shown, self.range.problem())
-        return x
-
-    def format(self, value: Any) -> str:
-        """The text the box shows for a value (``""`` for None; no trailing ``.0``)."""
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            text = repr(value)
-            return text[:-2] if text.endswith(".0") else text
-        return str(value)
-
-
 # Every numeric box of the panel but the distributions' parameters (see dist_number); the
 # ranges are the schema's (sigmoid midpoint and slope: any finite number, as ModelParams asks).
 NUMBERS: dict[str, Number] = {
@@ -192,6 +112,8 @@ NUMBERS: dict[str, Number] = {
     "slope": Number("sigmoid slope"),
     # A learner's own rule (epochs >= 1, checked where the learner is built).
     "epochs": Number("epochs", Range(1), whole=True, empty="the learner's default"),
+    "min_df": Number("min_df", Range(1), whole=True, empty="no filter"),
+    "coordination": Number.of("coordination q", "coordination"),
     "budget": Number.of("budget", "budget", empty="unlimited"),
     "recruits_per_round": Number.of("recruits per round", "recruits_per_round", empty="no cap"),
     "seed": Number.of("seed", "seed"),
@@ -218,10 +140,13 @@ def visible_numbers(c: "Controls") -> dict[str, Number]:
             out[f"{which}_{'ab'[i]}"] = dist_number(which, dist, key)
     out["initial_alpha"] = NUMBERS["initial_alpha"]
     out["target"] = NUMBERS["target"]
+    out["coordination"] = NUMBERS["coordination"]
     if c.firm == "theory" and c.curve == "sigmoid":
         out["midpoint"], out["slope"] = NUMBERS["midpoint"], NUMBERS["slope"]
     elif c.firm in TEXT_FIRMS:
         out["epochs"] = NUMBERS["epochs"]
+        if c.firm == "bow":
+            out["min_df"] = NUMBERS["min_df"]
     for k in ("budget", "recruits_per_round", "seed", "rounds"):
         out[k] = NUMBERS[k]
     return out
@@ -272,6 +197,9 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
     kw["initial_alpha"] = num["initial_alpha"]()
     kw["strategy"] = c.strategy
     kw["target"] = num["target"]()
+    kw["coordination"] = num["coordination"]()
+    # A stray trigger is a text notion: the theory and Bayes firms see only who follows.
+    kw["noise"] = c.noise if c.firm in TEXT_FIRMS else "nothing"
 
     firm_changed = b.get("firm") != c.firm
     fp: dict[str, Any] = {} if firm_changed else dict(b.get("firm_params", {}))
@@ -286,6 +214,10 @@ def to_params(c: Controls, base: Base | None = None) -> ModelParams:
         epochs = num["epochs"]()
         if epochs is not None:
             fp["epochs"] = epochs
+        min_df = num["min_df"]() if c.firm == "bow" else None
+        fp.pop("min_df", None)
+        if min_df is not None:
+            fp["min_df"] = min_df
     kw["firm"] = c.firm
     kw["firm_params"] = fp
     kw["belief"] = c.belief
@@ -322,10 +254,11 @@ def controls_from_params(p: dict[str, Any], seed: int = 0) -> Controls:
         gamma_dist=p.get("gamma_dist", "constant"), gamma_a=ga, gamma_b=gb,
         initial_alpha=float(p.get("initial_alpha", 0.0)),
         strategy=p.get("strategy", d.strategy), target=int(p.get("target", 0)),
+        coordination=float(p.get("coordination", 1.0)), noise=p.get("noise", "nothing"),
         firm=p.get("firm", "theory"),
         curve=fp.get("curve", "bound") if isinstance(fp.get("curve", "bound"), str) else "bound",
         midpoint=float(fp.get("midpoint", d.midpoint)), slope=float(fp.get("slope", d.slope)),
-        epochs=fp.get("epochs"),
+        epochs=fp.get("epochs"), min_df=fp.get("min_df"),
         belief=p.get("belief", "empirical"), network=p.get("network", "none"),
         principal=p.get("principal", "none"), principal_stop=p.get("principal_stop", "target"),
         budget=None if budget is None or math.isinf(float(budget)) else float(budget),
@@ -371,7 +304,7 @@ def choices() -> dict[str, tuple[str, ...]]:
     return {
         "dist": EDITABLE_DISTS, "strategy": STRATEGIES, "firm": FIRMS, "curve": CURVES,
         "belief": BELIEFS, "network": NETWORKS[:4], "principal": PRINCIPALS,
-        "principal_stop": PRINCIPAL_STOPS,
+        "principal_stop": PRINCIPAL_STOPS, "noise": NOISE,
     }
 
 

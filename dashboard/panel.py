@@ -151,6 +151,10 @@ def ControlPanel(ctrl: solara.Reactive, texts: solara.Reactive) -> None:
     with solara.Row(gap="8px"):
         sel("strategy", "strategy", ch["strategy"])
         num("target", "target class", "acsim-target")
+    with solara.Row(gap="8px"):
+        num("coordination", "members follow (q)", "acsim-coordination")
+        if c.firm in C.TEXT_FIRMS and c.coordination < 1:
+            sel("the others", "noise", ch["noise"])
     _section("Firm")
     sel("firm", "firm", ch["firm"])
     if c.firm == "theory":
@@ -161,6 +165,8 @@ def ControlPanel(ctrl: solara.Reactive, texts: solara.Reactive) -> None:
                 num("slope", "slope", "acsim-slope")
     elif c.firm in C.TEXT_FIRMS:
         num("epochs", "epochs (empty: learner default)", "acsim-epochs")
+        if c.firm == "bow":
+            num("min_df", "min_df: drop rarer tokens (defence)", "acsim-min-df")
         if c.firm == "transformer":
             solara.Text("A transformer round takes seconds to minutes; it runs in the background.", classes=["acsim-status"])
     _section("Workers")

@@ -104,6 +104,8 @@ def test_default_controls_build_valid_params():
         (dict(rounds=None), "rounds is required: enter a whole number in [1, 100000]"),
         (dict(firm="bow", epochs=0), "epochs = 0 is outside [1, inf)"),
         (dict(cost_dist="beta", cost_a=0.0, cost_b=1.0), "cost c a = 0 is outside (0, inf)"),
+        (dict(coordination=1.5), "coordination q = 1.5 is outside [0, 1]"),
+        (dict(firm="bow", min_df=0), "min_df = 0 is outside [1, inf)"),
     ],
 )
 def test_invalid_controls_raise_a_message_naming_the_control(change, words):
@@ -159,7 +161,7 @@ def test_every_shown_box_refuses_text_with_its_name_and_range():
             errors = C.text_errors(c, {field: "abc"})
             assert list(errors) == [field]
     assert {"n_workers", "cost_a", "cost_b", "gamma_a", "gamma_b", "initial_alpha", "target", "midpoint", "slope",
-            "epochs", "budget", "recruits_per_round", "seed", "rounds"} <= seen
+            "epochs", "budget", "recruits_per_round", "seed", "rounds", "coordination", "min_df"} <= seen
     # a box the panel hides (epochs of the theory firm) blocks nothing
     assert C.text_errors(C.Controls(), {"epochs": "abc", "n_workers": "7"}) == {}
     # γ = 1 is legal in the model (nobody ever joins), so the box takes it; 1.5 is outside γ's support
@@ -999,6 +1001,39 @@ def test_charts_show_every_collective_and_a_loaded_scenario_keeps_them():
     ctrl, base = C.load("competing_collectives")
     assert C.to_params(ctrl, base).collectives == [{"initial_alpha": 0.03, "target": 1, "trigger": "‡"}]
     assert "1 further collective from α = 0.03" in C.summary(C.to_params(ctrl, base))
+
+
+def test_coordination_noise_and_the_bow_defence_are_controls():
+    from dataclasses import replace
+
+    p = C.to_params(replace(C.Controls(), firm="bow", network="none", principal="none", coordination=0.6, noise="spacing", min_df=30))
+    assert (p.coordination, p.noise, p.firm_params) == (0.6, "spacing", {"min_df": 30})
+    back = C.controls_from_params(p.fields())
+    assert (back.coordination, back.noise, back.min_df) == (0.6, "spacing", 30)
+    # a stray trigger is a text notion: the theory firm is sent "nothing" (else the model would refuse it)
+    th = C.to_params(replace(C.Controls(), coordination=0.6, noise="spacing"))
+    assert (th.coordination, th.noise) == (0.6, "nothing")
+    # clearing the box removes a scenario's min_df; other firms never get one
+    assert "min_df" not in C.to_params(replace(C.Controls(), firm="bow", network="none", principal="none"),
+                                       C.Base(params=p.fields())).firm_params
+    assert "min_df" not in C.to_params(replace(C.Controls(), firm="transformer", min_df=30, network="none", principal="none")).firm_params
+    assert C.choices()["noise"] == ("nothing", "spacing", "other-trigger")
+
+
+def test_page_loads_three_collectives_and_q_and_noise_reach_the_model(page):
+    _fill(page, "acsim-scenario-path", "three_collectives")
+    page.click(".acsim-load")
+    _wait_text(page, ".acsim-scenario-name", "three_collectives")
+    page.click(".acsim-reset")
+    _wait_summary(page, "2 further collectives from α = 0.04, 0.04")
+    assert page.locator(".acsim-min-df input").count() == 1  # bow firm: its defence box is shown
+    _fill(page, "acsim-coordination", "0.5")
+    _select(page, "acsim-noise", "spacing")
+    page.click(".acsim-reset")
+    _wait_summary(page, "members follow with q = 0.5 (spacing)")
+    page.click(".acsim-step")
+    wait_round(page, 1, timeout=WAIT)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-collectives.png"), full_page=True)
 
 
 def test_the_finite_sample_curve_is_a_dashboard_choice():

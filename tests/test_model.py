@@ -185,8 +185,39 @@ def test_worker_agents_are_views_of_the_arrays():
     assert m.population.member[17] and m.alpha == pytest.approx(1 / 500)
     capped = CollectiveActionModel(n_workers=500, worker_agents=10, seed=3)
     assert len(capped.agents_by_type[Worker]) == 10 and capped.population.n == 500
-    with pytest.raises(IndexError):
-        capped.worker(10)
+    w = capped.worker(400)  # made on first use, the same agent after
+    assert capped.worker(400) is w and w.cost == capped.population.cost[400] and len(capped.agents_by_type[Worker]) == 11
+    with pytest.raises(IndexError, match="no worker 500"):
+        capped.worker(500)
+
+
+def test_a_headless_run_builds_no_worker_agents_same_rows_and_is_released():
+    """acsim.runs.runner: worker_agents=0 and model.close(), so a batch holds one model at a time (mesa#3179)."""
+    import gc
+    import weakref
+
+    import mesa
+
+    from acsim.runs.runner import RunSpec, execute_run
+
+    params = {"n_workers": 3000, "firm_params": SIGMOID, "initial_alpha": 0.05, "principal": "cheapest", "rounds": 6,
+              "cost_dist": "uniform", "cost_params": {"low": 0.1, "high": 0.3}}
+    rows = execute_run(RunSpec.make("model", params, 4, {}, 0))
+    full = CollectiveActionModel(**params, seed=4)
+    pd.testing.assert_frame_equal(rows, full.run().reset_index(drop=True))
+    assert len(full.agents_by_type[Worker]) == 3000
+    before = len(mesa.Agent._ids)
+    m = CollectiveActionModel(**params, seed=4, worker_agents=0)
+    m.run(2)
+    assert Worker not in m.agents_by_type or len(m.agents_by_type[Worker]) == 0
+    m.close()
+    assert len(mesa.Agent._ids) == before and m.results()["round"].iloc[-1] == 2  # rows stay readable
+    with pytest.raises(RuntimeError, match="closed"):
+        m.worker(3)
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None
 
 
 def test_vectorised_decisions_equal_the_per_agent_rule():

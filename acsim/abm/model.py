@@ -30,8 +30,9 @@ Quick start::
 
 from __future__ import annotations
 
+import json
 import math
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Callable
 
 import mesa
@@ -100,6 +101,32 @@ def _row_value(model: "CollectiveActionModel", key: str) -> Any:
     return model._row[key]
 
 
+@lru_cache(maxsize=64)
+def _named_curve(key: str) -> tuple[SuccessCurve, str, Any]:
+    """The theory firm's "bound" | "sigmoid" | "finite-sample" curve from its JSON key
+    (strategy, firm_params, theory_params, N): (curve, name, bound). Shared by the models of
+    a process, so its arrays are read-only."""
+    value, fp, given, n = json.loads(key)
+    strategy = Strategy.parse(value)
+    curve = fp.get("curve", "bound")
+    bound = theory_bound(strategy, given, THEORY_DEFAULTS, origin="default") if curve == "bound" or given else None
+    if curve == "bound":
+        out, name = as_success_curve(bound.success), bound.label
+    elif curve == "finite-sample":
+        # Gauthier et al. (2025): the bound a collective of n computes on this platform of N
+        # workers, in the signal world of the bound's ξ, Δ (and p: the base features' P0(y*|x)).
+        world = signal_world(bound.xi, bound.delta, int(fp.get("signals", 1)), positivity=bound.p or 0.5)
+        out = finite_sample.member_curve(world, strategy.value, n, fp.get("n_test"), float(fp.get("fail_prob", 0.05)), bound.eps)
+        name = "finite-sample"
+    else:
+        fn = sigmoid_curve(float(fp["midpoint"]), float(fp["slope"]), float(fp.get("offset", 0.0)))
+        out = as_success_curve(fn)
+        name = f"sigmoid(mid={fp['midpoint']:g},slope={fp['slope']:g},offset={fp.get('offset', 0.0):g})"
+    for arr in (out.alpha, out.values):
+        arr.flags.writeable = False
+    return out, name, bound
+
+
 class CollectiveActionModel(mesa.Model):
     """Workers, a principal and a retraining firm on one platform (Section 6 brought to life).
 
@@ -165,39 +192,30 @@ class CollectiveActionModel(mesa.Model):
             self, params.principal, params.budget, params.margin, params.recruits_per_round, params.principal_target_alpha,
             params.principal_stop,
         )
+        # Thin Worker agents: the first worker_agents now (all by default), any other on
+        # first use (model.worker(i)); headless runs ask for none (acsim.runs.runner).
         n_agents = n if params.worker_agents is None else min(n, params.worker_agents)
-        self.worker_list: list[Worker] = [Worker(self, i) for i in range(n_agents)]
+        self._workers: dict[int, Worker] = {i: Worker(self, i) for i in range(n_agents)}
+        self._closed = False
 
         self._row: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in self.row_columns})
 
     # -- construction ------------------------------------------------------------------
-    def _finite_sample_curve(self, strategy: Strategy, bound) -> SuccessCurve:
-        """Gauthier et al. (2025): the bound a collective of n computes on this platform of N workers,
-        in the signal world of the bound's ξ, Δ (and p: the base features' P0(y*|x))."""
-        p, fp = self.params, self.params.firm_params
-        world = signal_world(bound.xi, bound.delta, int(fp.get("signals", 1)), positivity=bound.p or 0.5)
-        return finite_sample.member_curve(world, strategy.value, p.n_workers, fp.get("n_test"),
-                                          float(fp.get("fail_prob", 0.05)), bound.eps)
-
     def _theory_curve(self, strategy: Strategy) -> tuple[SuccessCurve, str, Any]:
         """The theory firm's S(α) for a collective playing ``strategy``: (curve, name, bound)."""
         p, fp = self.params, self.params.firm_params
         curve = fp.get("curve", "bound")
         # A given curve has no ξ, Δ of its own: its bound column is only shown when
         # theory_params say which signal it is (defaults would be made-up numbers).
-        bound = None
-        if curve == "bound" or p.theory_params:
-            bound = theory_bound(strategy, p.theory_params, THEORY_DEFAULTS, origin="default")
-        elif p.belief == "theory" or p.principal_curve == "bound":
+        if not (curve == "bound" or p.theory_params) and (p.belief == "theory" or p.principal_curve == "bound"):
             raise ValueError("belief='theory' or principal_curve='bound' with a given success curve needs theory_params (xi, ...)")
-        if curve == "bound":
-            return as_success_curve(bound.success), bound.label, bound
-        if curve == "finite-sample":
-            return self._finite_sample_curve(strategy, bound), "finite-sample", bound
-        if curve == "sigmoid":
-            fn = sigmoid_curve(float(fp["midpoint"]), float(fp["slope"]), float(fp.get("offset", 0.0)))
-            return as_success_curve(fn), f"sigmoid(mid={fp['midpoint']:g},slope={fp['slope']:g},offset={fp.get('offset', 0.0):g})", bound
+        if isinstance(curve, str):
+            # The same curve for every run of a batch: built once per process (an adaptive grid
+            # takes ~3 ms, as long as a whole quickstart run's rounds).
+            n = p.n_workers if curve == "finite-sample" else 0
+            return _named_curve(json.dumps([strategy.value, fp, p.theory_params, n], sort_keys=True, default=float))
+        bound = theory_bound(strategy, p.theory_params, THEORY_DEFAULTS, origin="default") if p.theory_params else None
         name = getattr(curve, "label", "") or getattr(curve, "__name__", "custom")
         return as_success_curve(curve), name if name != "<lambda>" else "custom", bound
 
@@ -282,10 +300,27 @@ class CollectiveActionModel(mesa.Model):
         return float(np.count_nonzero(self.population.member)) / self.population.n
 
     def worker(self, slot: int) -> Worker:
-        """The Worker agent of worker ``slot`` (only the first ``worker_agents`` have one)."""
-        if not 0 <= slot < len(self.worker_list):
-            raise IndexError(f"no Worker agent for slot {slot} (agents exist for 0..{len(self.worker_list) - 1})")
-        return self.worker_list[slot]
+        """The Worker agent of worker ``slot``, made on first use beyond the first ``worker_agents``."""
+        n = self.population.n
+        if not 0 <= slot < n:
+            raise IndexError(f"no worker {slot} (workers are 0..{n - 1})")
+        w = self._workers.get(slot)
+        if w is None:
+            if self._closed:
+                raise RuntimeError("this model was closed (model.close()): it makes no new agents")
+            w = self._workers[slot] = Worker(self, slot)
+        return w
+
+    def close(self) -> None:
+        """Let the model be garbage-collected once its last reference goes.
+
+        Mesa 3.3 counts agent ids per model in the class-level ``Agent._ids``, which holds
+        every model that ever made an agent (mesa#3179): a batch of 1,000 runs kept 1,000
+        models alive (5 MB each). After ``close()`` the model's rows and state stay
+        readable, but it makes no new agents (their ids would repeat).
+        """
+        mesa.Agent._ids.pop(self, None)
+        self._closed = True
 
     # -- one round: the five stages, each taking the previous one's output ----------------
     def step(self) -> None:

@@ -40,7 +40,14 @@ def run_params(params: dict, seed: int) -> ModelParams:
 def execute_run(spec: RunSpec) -> pd.DataFrame:
     """The rows of one run (per round for the model, one row for an experiment run)."""
     if spec.kind == "model":
-        return CollectiveActionModel(run_params(spec.params, spec.seed)).run().reset_index(drop=True)
+        params = run_params(spec.params, spec.seed)
+        if "worker_agents" not in spec.params:
+            params = params.replace(worker_agents=0)  # nobody reads per-worker agents headless; same rows
+        model = CollectiveActionModel(params)
+        try:
+            return model.run().reset_index(drop=True)
+        finally:
+            model.close()  # else Mesa keeps every model of the batch alive (mesa#3179)
     p = spec.params
     data = experiment_data_params(p["data"], spec.seed)
     train, test = experiment_corpus(p["data"], spec.seed)

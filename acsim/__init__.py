@@ -6,11 +6,17 @@ alpha (``acsim.theory``) and the Olson-style participation model of its Section 
 (``acsim.theory.economics``).
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("acsim")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed metadata only when asked: importlib.metadata
+    # costs ~70 ms, a quarter of `acsim --help`.
+    if name != "__version__":
+        raise AttributeError(f"module 'acsim' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("acsim")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0.0.0+unknown"

@@ -22,9 +22,28 @@ def test_version_and_help():
     r = acsim("--help")
     assert r.returncode == 0 and "bounds" in r.stdout
     # one module per command (acsim/cli/), registered in this order
-    commands = r.stdout.split("Commands")[1]
-    listed = [m.group(1) for m in re.finditer(r"^│ (\w+) ", commands, flags=re.M)]
+    commands = r.stdout.split("Commands:")[1]
+    listed = [m.group(1) for m in re.finditer(r"^  (\w+) ", commands, flags=re.M)]
     assert listed == ["bounds", "experiment", "run", "investment", "dashboard"]
+
+
+def _imported(*args: str) -> set[str]:
+    """The modules a command imports (python -X importtime), top-level names."""
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "acsim", *args], capture_output=True, text=True, env=ENV,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return {line.rsplit("|", 1)[1].strip() for line in r.stderr.splitlines() if line.startswith("import time:") and "|" in line}
+
+
+def test_startup_imports_only_what_the_command_needs():
+    """Lean startup (benchmarks/startup.py times it): --help loads no numpy, pandas, torch or typer's rich
+    help; bounds --no-plot no matplotlib; the version is read only when asked."""
+    help_mods = _imported("--help")
+    for heavy in ("numpy", "pandas", "torch", "scipy", "mesa", "matplotlib", "pydantic", "typer.rich_utils", "importlib.metadata"):
+        assert heavy not in help_mods, heavy
+    bounds = _imported("bounds", "--no-plot")
+    assert "numpy" in bounds and not any(m.startswith("matplotlib") for m in bounds)
+    assert "importlib.metadata" in _imported("--version")
 
 
 def test_bounds_prints_critical_masses_and_writes_png(tmp_path):

@@ -231,6 +231,13 @@ def test_xi_plugin_smoothed_upper() -> None:
     assert estimate_xi(clean) == pytest.approx(1 - 0.05 ** (1 / 1000))
     assert estimate_xi(clean, method="plugin") == 0.0
     assert estimate_xi(np.ones(5, bool)) == 1.0
+    # the Clopper-Pearson limit, checked against scipy.stats (which acsim itself does not import)
+    from scipy.stats import beta
+
+    for n, k in ((100, 2), (1000, 0), (7, 6), (50_000, 31)):
+        mask = np.zeros(n, bool)
+        mask[:k] = True
+        assert estimate_xi(mask, confidence=0.9) == pytest.approx(beta.ppf(0.9, k + 1, n - k), rel=1e-12)
 
 
 def test_positivity_is_a_low_quantile_of_target_probability() -> None:

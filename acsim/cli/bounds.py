@@ -6,11 +6,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from acsim import theory
-from acsim.cli.common import _check_range, _floats, app, console, user_errors
-from acsim.theory import economics
+from acsim.cli.common import Table, _check_range, _floats, app, console, user_errors
 
 
 @app.command()
@@ -38,7 +35,10 @@ def bounds(
     plot: bool = typer.Option(True, help="Write the PNG (Figure 1, and Figure 7 with --cost)."),
 ) -> None:
     """Print and plot the paper's success bounds (Figure 1) and critical masses (Corollaries 2, 4, 6)."""
-    from acsim import plots  # matplotlib: loaded only by the commands that draw
+    import numpy as np
+
+    from acsim import theory
+    from acsim.theory import economics
 
     finite = _finite_sample_inputs(strategy, n_members, n_total, n_test, fail_prob, signals, draws, seed, xi, delta, p)
     if strategy not in theory.STRATEGIES and not (finite and strategy == "unplanting"):
@@ -91,7 +91,8 @@ def bounds(
                 "so no success S ≤ 1 makes joining worth it; no one-time investment makes the collective last."
             )
         else:
-            curve = lambda a: plots.bound_curve(strategy, a, xi, delta, p, tau, eps)  # noqa: E731
+            # the bound clipped to [0, 1] (a success), as Figure 7 draws it
+            curve = lambda a: np.clip(theory.success_bound(strategy, a, xi=xi, delta=delta, p=p, tau=tau, eps=eps), 0.0, 1.0)  # noqa: E731
             ac = economics.critical_mass(curve, cost, gamma)
             if not (ac < float("inf")):
                 console.print(f"[yellow]Never self-sustaining:[/] the {strategy} bound stays at or below S* = {threshold:.4g} up to α = 1.")
@@ -103,6 +104,8 @@ def bounds(
     if finite:
         _finite_sample_table(finite, eps, out if plot else None)
     if plot:
+        from acsim import plots  # matplotlib: loaded only when a figure is drawn
+
         path = plots.figure_1(
             out,
             strategy,

@@ -9,18 +9,51 @@ import sys
 from typing import Callable
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 app = typer.Typer(
     help="acsim: algorithmic collective action on a platform that retrains its classifier.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain (click) help: typer's rich help imports rich.markdown and markdown_it, ~90 ms of
+    # a ~300 ms `acsim --help` (benchmarks/startup.py).
+    rich_markup_mode=None,
 )
+
+
+class _Console:
+    """rich's Console, made on first use: importing rich.console is ~30 ms of `acsim --help`."""
+
+    def __init__(self, stderr: bool, piped_width: int) -> None:
+        self._stderr, self._piped_width = stderr, piped_width
+
+    def __getattr__(self, name: str):  # only for what the instance lacks: everything rich's Console has
+        if name.startswith("_"):
+            raise AttributeError(name)
+        real = self.__dict__.get("_real")
+        if real is None:
+            from rich.console import Console
+
+            stream = sys.stderr if self._stderr else sys.stdout
+            real = self.__dict__["_real"] = Console(stderr=self._stderr, width=None if stream.isatty() else self._piped_width)
+        return getattr(real, name)
+
+
+def Table(*args, **kwargs):  # noqa: N802 - rich's class, imported when a table is drawn
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 # Piped output (CI logs, files) gets a readable width instead of rich's 80-column default.
-console = Console(width=None if sys.stdout.isatty() else 110)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+console = _Console(stderr=False, piped_width=110)
+err_console = _Console(stderr=True, piped_width=200)
 
 
 def user_errors(fn: Callable) -> Callable:

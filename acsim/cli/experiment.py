@@ -12,15 +12,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
 import acsim
-from acsim.cli.common import _check_range, app, batch_outcome, console, members_text, metric_name, user_errors
-from acsim.platform.data import class_index, is_synthetic
-from acsim.platform.fits import FORMS
-from acsim.platform.learners import available_learners, make_learner
-from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.store import atomic_write, jsonable
+from acsim.cli.common import Table, _check_range, app, batch_outcome, console, members_text, metric_name, user_errors
 
 
 @app.command()
@@ -68,8 +62,13 @@ def experiment(
     import pandas as pd
 
     from acsim.platform import experiments as X
+    from acsim.platform.data import class_index, is_synthetic
+    from acsim.platform.fits import FORMS
+    from acsim.platform.learners import available_learners
+    from acsim.platform.learners.base import TEXT_LEARNERS
     from acsim.runs import batch as B
     from acsim.runs.scenarios import experiment_spec
+    from acsim.runs.store import atomic_write, jsonable
 
     t0 = time.perf_counter()
     for option, value in (("--epochs", epochs), ("--seeds", seeds), ("--sizes", sizes), ("--n-train", n_train),
@@ -224,6 +223,8 @@ def _member_counts(text: str | None, sizes: int | None) -> list[int] | None:
 
 def _loader_options(data: str, text_column, label_column: list[str], label_sep, encoding, dedupe: bool) -> dict:
     """The file loader's settings from the command line; each only where that source reads it."""
+    from acsim.platform.data import is_synthetic
+
     given = {"--text-column": text_column, "--label-column": label_column or None, "--label-sep": label_sep}
     if data != "csv":
         wrong = [k for k, v in given.items() if v is not None] + (["--encoding"] if encoding and data != "florex" else [])
@@ -253,6 +254,7 @@ def _loader_options(data: str, text_column, label_column: list[str], label_sep, 
 
 def _learner_options(learner: str, options: list[str]) -> dict:
     """``-L KEY=VALUE`` settings of the experiment's firm, checked before any training starts."""
+    from acsim.platform.learners import make_learner
     from acsim.runs.scenario_params import learner_params
     from acsim.runs.scenarios import parse_override  # mesa, pandas: kept out of `acsim --help`
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
 import typer
-from rich.table import Table
 
 import acsim
-from acsim.cli.common import _check_range, _floats, app, console, user_errors
-from acsim.theory import STRATEGIES
+from acsim.cli.common import Table, _check_range, _floats, app, console, user_errors
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @app.command()
@@ -46,7 +46,10 @@ def investment(
     plot: bool = typer.Option(True, help="Write the heatmaps (and the simulation figure)."),
 ) -> None:
     """Section 6 over a grid: α_crit, self-sustaining or not, and the investment B(α_crit), with heatmaps."""
+    import numpy as np
+
     from acsim.runs import investment as I  # pandas (and matplotlib for the heatmaps): loaded only by this command
+    from acsim.theory import STRATEGIES
 
     costs, gammas = I.parse_grid(cost, "cost"), I.parse_grid(gamma, "gamma")
     # Every input checked first, naming its option: one clear line, nothing written.
@@ -152,6 +155,8 @@ def investment(
 
 def _with_members(alpha: np.ndarray, members: np.ndarray) -> str:
     """min / median / max of α_crit, each with its member count (the median's: the median count)."""
+    import numpy as np
+
     if not alpha.size:
         return "–"
     return " / ".join(f"{a:.3g} ({m:,.0f})" for a, m in ((alpha.min(), members.min()), (np.median(alpha), np.median(members)),
@@ -160,6 +165,8 @@ def _with_members(alpha: np.ndarray, members: np.ndarray) -> str:
 
 def _member_sweep(I, curves, costs, gammas, n_total: int, grid, out: Path) -> list[Path]:
     """The study at fixed N over member counts n: files for the whole grid, a table at the median (c, γ)."""
+    import numpy as np
+
     table = I.member_table(curves, costs, gammas, n_total, grid)
     c0, g0 = float(np.median(costs)), float(np.median(gammas))
     c0 = float(costs[np.argmin(np.abs(costs - c0))])

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
 
-from acsim.cli.common import app, batch_outcome, console, members_text, metric_name, user_errors
+from acsim.cli.common import Table, app, batch_outcome, console, members_text, metric_name, user_errors
 
 
 @app.command("run")

@@ -323,9 +323,12 @@ def estimate_xi(
             raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
         if k == n:
             return 1.0
-        from scipy.stats import beta
+        # The Clopper-Pearson upper limit, Beta(k + 1, n − k)'s quantile: scipy.special's
+        # inverse incomplete beta is what scipy.stats.beta.ppf computes, without the 0.5 s
+        # import of scipy.stats.
+        from scipy.special import betaincinv
 
-        return float(beta.ppf(confidence, k + 1, n - k))
+        return float(betaincinv(k + 1, n - k, confidence))
     raise ValueError(f"method must be 'upper', 'plugin' or 'smoothed', got {method!r}")
 
 

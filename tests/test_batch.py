@@ -314,3 +314,21 @@ def test_experiment_outputs_are_drawn_from_the_runs_alone(tmp_path, monkeypatch)
     assert (summary["n_train"] == 600).all() and summary["p_hat"].between(0, 1).all()  # feature-only: p̂ recorded
     data = (out / "fig3.png").read_bytes()
     assert paths["fig_0"] == out / "fig3.png" and data[:8] == PNG and len(data) > 10_000
+
+
+def test_auto_runs_small_cheap_batches_serially_and_large_or_training_ones_on_the_pool():
+    """executor="auto": a pool's start-up (~2 s on 2 cores) must be paid back by the work."""
+    from acsim.runs.executors import choose_executor
+
+    def model(n, rounds, firm="theory", seeds=1):
+        return [B.RunSpec.make("model", {"n_workers": n, "rounds": rounds, "firm": firm}, s) for s in range(seeds)]
+
+    quickstart = model(10_000, 20, seeds=24)
+    assert choose_executor(quickstart)[0] == "serial"  # 24 runs: ~0.3 s of work
+    assert choose_executor(quickstart, 2)[0] == "local"  # --jobs 2 asks for a pool
+    if (os.cpu_count() or 1) >= 2:
+        assert choose_executor(model(10_000, 20, seeds=1000))[0] == "local"  # ~14 s of work
+        assert choose_executor(model(2000, 4, firm="bow", seeds=2))[0] == "local"  # two trainings
+    assert choose_executor(model(10_000, 20, seeds=1000), 1)[0] == "serial"  # one core: nothing to share
+    result = B.execute(quickstart[:3], None, "auto", progress=False, log=None)
+    assert result.executor == "serial" and result.complete

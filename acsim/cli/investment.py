@@ -39,7 +39,7 @@ def investment(
     simulate: bool = typer.Option(False, "--simulate", help="Also run the agent-based model (cheapest-first principal) at every grid point."),
     rounds: int = typer.Option(5, help="Rounds per simulated run."),
     seed: int = typer.Option(0, help="Seed of the simulated runs."),
-    executor: str = typer.Option("local", help="Executor of the simulated runs: local, serial or ray."),
+    executor: str = typer.Option("auto", help="Executor of the simulated runs: auto (serial unless a pool pays), local, serial or ray."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes for --simulate."),
     address: Optional[str] = typer.Option(None, help="Ray cluster address for --simulate (implies --executor ray)."),
     out: Path = typer.Option(Path("acsim-out/investment"), help="Output folder."),
@@ -75,7 +75,7 @@ def investment(
         _check_range("--members", member_grid, 1, n_workers, what=f"whole member counts of a platform of N = {n_workers}")
     if finite_sample and (sigmoid or from_batch) and strategy is None:
         raise ValueError("--finite-sample applies to the bound curves: give --strategy (feature-label or feature-only)")
-    if address and executor == "local":
+    if address and executor in ("auto", "local"):
         executor = "ray"
     curves: list = []
     if strategy is not None or not (sigmoid or from_batch):

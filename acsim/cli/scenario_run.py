@@ -19,7 +19,7 @@ from acsim.cli.common import Table, app, batch_outcome, console, members_text, m
 def run_cmd(
     scenario: Optional[str] = typer.Argument(None, help="A scenario file, or the name of a shipped one (quickstart, olson_organic, ...)."),
     out: Optional[Path] = typer.Option(None, help="Output folder (default acsim-out/NAME, or acsim-out/NAME-VARIANT)."),
-    executor: str = typer.Option("local", help="local (process pool, default), serial (this process) or ray."),
+    executor: str = typer.Option("auto", help="auto (default: serial unless a process pool saves more than it costs to start), local (process pool), serial (this process) or ray."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (local) or CPUs of a local Ray (default: one per core)."),
     address: Optional[str] = typer.Option(None, help="An existing Ray cluster: 'auto' or ray://HOST:10001 (implies --executor ray)."),
     variant: Optional[str] = typer.Option(None, help="Apply the scenario's variants.NAME table (e.g. gpu)."),
@@ -72,7 +72,7 @@ def _run_scenario_cmd(scenario, out, executor, jobs, address, variant, set_, fig
         return
     if scenario is None:
         raise ValueError("give a scenario file or name (acsim run --list shows the shipped ones)")
-    if address and executor == "local":
+    if address and executor in ("auto", "local"):
         executor = "ray"
     if executor not in B.EXECUTORS:
         raise ValueError(f"--executor must be one of {', '.join(B.EXECUTORS)}, got {executor!r}")

@@ -30,7 +30,8 @@ import pandas as pd
 from acsim.platform.experiments import distinct_sizes
 from acsim.runs import outputs
 from acsim.runs.executors import (
-    _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial, chunks, default_jobs,
+    _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial, choose_executor, chunks,
+    default_jobs,
 )
 from acsim.runs.preflight import check_inputs
 # One run and its file; re-exported here, where callers (the CLI, preflight, tests) have always found them.
@@ -57,7 +58,7 @@ __all__ = [
     "chunks", "default_jobs", "experiment_data_params", "write_run", "_check_reachable", "_finished", "run_params", "_run_path",
 ]
 
-EXECUTORS = ("local", "serial", "ray")
+EXECUTORS = ("auto", "local", "serial", "ray")
 
 
 class BatchError(RuntimeError):
@@ -90,7 +91,7 @@ def _stderr(msg: str) -> None:
 def execute(
     runs: Sequence[RunSpec],
     out_dir: str | Path | None = None,
-    executor: str = "local",
+    executor: str = "auto",
     jobs: int | None = None,
     address: str | None = None,
     progress: bool = True,
@@ -99,7 +100,8 @@ def execute(
 ) -> BatchResult:
     """Run every run not already finished under ``out_dir``; return all their rows.
 
-    ``out_dir=None`` keeps results in memory only (nothing to resume). ``jobs``: worker
+    ``out_dir=None`` keeps results in memory only (nothing to resume). ``executor``: one of
+    :data:`EXECUTORS`; ``"auto"`` picks serial or local (:func:`acsim.runs.executors.choose_executor`). ``jobs``: worker
     processes (``local``) or CPUs of a local Ray (``ray`` without ``address``); default
     one per core. ``address``: an existing Ray cluster (``"auto"``, ``"ray://host:10001"``).
     ``threads``: BLAS/torch threads per local worker (default cores // jobs). Runs that
@@ -142,6 +144,10 @@ def execute(
                 "(other settings, or an earlier acsim whose runs meant something else); kept, not used")
     if skipped:
         log(f"skipped {skipped} finished run{'s' if skipped != 1 else ''} (already in {runs_dir(out)})")  # type: ignore[arg-type]
+    if executor == "auto":
+        executor, why = choose_executor(todo, jobs)
+        if todo:
+            log(f"executor: {executor} ({why})")
     n_jobs = 1 if executor == "serial" else (jobs or default_jobs(executor, todo))
     failed: dict[str, str] = {}
 
@@ -175,7 +181,7 @@ def execute(
 def run_scenario(
     loaded: Any,
     out_dir: str | Path,
-    executor: str = "local",
+    executor: str = "auto",
     jobs: int | None = None,
     address: str | None = None,
     progress: bool = True,

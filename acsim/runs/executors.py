@@ -30,7 +30,7 @@ from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.runs.runner import RunSpec, _finished, _run_path, execute_run, read_run, runs_dir, write_run
 from acsim.runs.store import claim
 
-__all__ = ["chunks", "default_jobs"]
+__all__ = ["choose_executor", "chunks", "default_jobs"]
 
 
 def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
@@ -111,6 +111,37 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
     todo = list(todo)
     size = 1 if any(_trains(s) for s in todo) else max(1, min(8, len(todo) // (8 * max(jobs, 1))))
     return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
+# What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas),
+# and what a cheap run costs per worker and round and per file: a quickstart run (10,000
+# workers, 20 rounds) is ~9 ms of rounds and ~5 ms of writing (benchmarks/README.md).
+POOL_START_SECONDS = 2.0
+WORKER_ROUND_SECONDS = 4.5e-8
+RUN_FILE_SECONDS = 5e-3
+
+
+def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[str, str]:
+    """``executor = "auto"``: serial unless a pool saves more than it costs to start; and why.
+
+    ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool; runs that train nothing
+    are estimated from their size (rounds × workers) and go to the pool when the estimated
+    serial time exceeds the pool's start-up (about 2 s on 2 cores: the quickstart scenario's
+    24 runs took 1.35x longer on the pool than one after another).
+    """
+    todo = list(todo)
+    if jobs is not None and jobs >= 2:
+        return "local", f"--jobs {jobs} asks for a pool"
+    n_jobs = jobs or default_jobs("local", todo)
+    if n_jobs < 2 or len(todo) < 2:
+        return "serial", f"{len(todo)} run{'s' if len(todo) != 1 else ''}, {n_jobs} core{'s' if n_jobs != 1 else ''}"
+    if any(_trains(s) for s in todo):
+        return "local", f"{len(todo)} training runs"
+    work = sum(int(s.params.get("rounds", 20)) * int(s.params.get("n_workers", 1000)) * WORKER_ROUND_SECONDS + RUN_FILE_SECONDS
+               for s in todo)
+    if work > POOL_START_SECONDS:
+        return "local", f"{len(todo)} runs, ~{work:.0f} s of work one after another"
+    return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: less than a pool takes to start"
 
 
 def _init_worker(threads: int | None, parent: int | None = None) -> None:

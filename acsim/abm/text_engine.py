@@ -106,9 +106,12 @@ class TextEngine:
     def _platform_data(self, member: np.ndarray, other: np.ndarray | None, follows: np.ndarray | None) -> "TextDataset":
         """The platform's rows after every collective acts on its own (disjoint) rows: followers
         by their plan, the others by ``noise`` (:func:`acsim.platform.collectives.act`)."""
-        rows = collectives.groups(member, other, len(self.plans) - 1) if other is not None else [np.flatnonzero(member)]
+        k = len(self.plans) - 1
+        # (A probe plants the first collective alone; the others' rows are then empty, but a
+        # stray's "other trigger" is still the second collective's, as in the rounds.)
+        rows = collectives.groups(member, other, k) if other is not None else [np.flatnonzero(member)] + [np.empty(0, np.int64)] * k
         follow = [np.ones(r.size, dtype=bool) if follows is None else follows[r] for r in rows]
-        return act(self.base, rows, [pl.as_tuple() for pl in self.plans[:len(rows)]], follow, self.noise)
+        return act(self.base, rows, [pl.as_tuple() for pl in self.plans], follow, self.noise)
 
     def retrain(self, member: np.ndarray, other: np.ndarray | None = None, follows: np.ndarray | None = None) -> None:
         self.alpha = float(np.count_nonzero(member)) / member.size

@@ -108,6 +108,8 @@ def act(data: TextDataset, groups: list[np.ndarray], plans: list[tuple[str, int,
     The one place the deviations are written (the resume experiments and the agent-based
     model's text firm both plant through it)."""
     for j, (idx, (strategy, target, trigger, spacing), f) in enumerate(zip(groups, plans, follow)):
+        if idx.size == 0:
+            continue  # nothing to plant (the data would come back unchanged)
         data = apply_strategy(data, idx[f], strategy, target, trigger=trigger, spacing=spacing)
         stray = idx[~f]
         if stray.size and noise != "nothing":

@@ -169,7 +169,9 @@ def test_local_process_pool_gives_the_same_rows_as_serial(tmp_path):
 def ray_cluster():
     import ray  # a hard requirement of this test: Ray must be installed, never skipped
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    # Two GPUs declared (there are none): Ray schedules by the resources it is told about, which
+    # is what a cluster of GPU machines looks like to the driver.
+    ray.init(num_cpus=4, num_gpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield ray
     ray.shutdown()
 
@@ -202,6 +204,27 @@ def test_transformer_runs_reserve_a_gpu():
     gpu = B.RunSpec.make("model", {"firm": "transformer"}, 0)
     exp = B.RunSpec.make("experiment", {"learner": "transformer"}, 0)
     assert (cpu.gpu, gpu.gpu, exp.gpu) == (False, True, True)
+
+
+@pytest.mark.slow  # three tiny transformer trainings (~10 s each, two at a time)
+def test_ray_runs_gpu_runs_at_most_one_per_gpu(tmp_path, ray_cluster):
+    """Transformer runs ask Ray for one GPU each: on a Ray declaring 2 GPUs and 4 CPUs, never
+    more than 2 of 3 runs are in flight at once (the CPUs alone would let all 3 start)."""
+    from datetime import datetime
+
+    params = {"n_workers": 16, "firm": "transformer", "firm_params": {"epochs": 1, "max_length": 32},
+              "data_params": {"n_train": 16, "n_test": 8}, "initial_alpha": 0.1, "rounds": 1}
+    specs = [B.RunSpec.make("model", params, seed) for seed in range(3)]
+    assert ray_cluster.cluster_resources()["GPU"] == 2 and ray_cluster.cluster_resources()["CPU"] == 4
+    res = B.execute(specs, tmp_path / "gpu", "ray", progress=False, log=None)
+    assert res.complete and {i["executor"] for i in res.infos.values()} == {"ray"}
+    spans = []  # (start, end) of each run, as its worker recorded them (one machine: one clock)
+    for info in res.infos.values():
+        start = datetime.fromisoformat(info["started_at"]).timestamp()
+        spans.append((start, start + info["wall_seconds"]))
+    # how many runs were in flight the moment each one started (itself included)
+    in_flight = [sum(1 for a, b in spans if a <= s < b) for s, _ in spans]
+    assert max(in_flight) <= 2, spans
 
 
 # --------------------------------------------------------------------------- SIGKILL

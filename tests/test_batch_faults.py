@@ -134,7 +134,7 @@ def test_two_batches_on_one_folder_share_the_runs_and_end_with_one_batchs_tables
     assert r.returncode == 0, r.stderr
     assert_frame_equal(shared, pd.read_parquet(alone / "rounds.parquet"))
     # The summary also says how each run went (wall time, pid): only the numbers must agree.
-    how = ["wall_seconds", "host", "pid", "executor", "finished_at", "status"]
+    how = ["wall_seconds", "host", "pid", "executor", "started_at", "finished_at", "status"]
     a, b = (pd.read_parquet(d / "summary.parquet") for d in (out, alone))
     assert_frame_equal(a.drop(columns=how, errors="ignore"), b.drop(columns=how, errors="ignore"))
 

@@ -34,7 +34,8 @@ __all__ = ["choose_executor", "chunks", "default_jobs"]
 
 
 def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
-    """What a worker runs: the run and how it went (wall time, where)."""
+    """What a worker runs: the run and how it went (when, wall time, where)."""
+    started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     frame = execute_run(spec)
     return frame, {
@@ -42,6 +43,7 @@ def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "executor": executor,
+        "started_at": started.isoformat(timespec="milliseconds"),  # with wall_seconds: when it ran (schedulers)
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -94,7 +96,7 @@ def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None) -> lis
 
 
 def _info(meta: dict) -> dict:
-    return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "finished_at")}
+    return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "started_at", "finished_at")}
 
 
 def _trains(spec: RunSpec) -> bool:

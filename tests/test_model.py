@@ -292,3 +292,24 @@ def test_bayes_firm_measures_exact_success_and_the_principal_pays_B():
     assert df["spend_total"].iloc[-1] == pytest.approx(n * C * jump, rel=0.02)
     assert df["alpha_end"].iloc[-1] == 1.0
     assert df["accuracy"].iloc[0] == pytest.approx(1.0)  # α = 0: the clean firm is perfect here
+
+
+def test_the_cheapest_first_principal_orders_by_cost_once_with_the_same_recruits(monkeypatch):
+    """One γ, distinct costs, one public belief: the order computed once (an argsort) recruits
+    exactly whom the general per-round argpartition recruits, round by round."""
+    from acsim.abm.principal import Principal
+
+    kw = dict(n_workers=20_000, cost_dist="uniform", cost_params={"low": 0.1, "high": 0.3}, firm_params=SIGMOID,
+              principal="cheapest", recruits_per_round=200, seed=1, rounds=10, budget=40.0)
+    fast = CollectiveActionModel(**kw)
+    fast_rows = fast.run()
+    assert fast.principal._by_cost() is not None  # the once-sorted order was used
+    monkeypatch.setattr(Principal, "_by_cost", lambda self: None)  # the general path
+    slow = CollectiveActionModel(**kw)
+    slow_rows = slow.run()
+    cols = [c for c in fast_rows.columns if c != "train_seconds"]
+    pd.testing.assert_frame_equal(fast_rows[cols], slow_rows[cols])
+    assert fast_rows["recruits"].sum() > 0
+    np.testing.assert_array_equal(fast.population.member, slow.population.member)
+    # constant costs (ties) or several γ: the general path, as before
+    assert CollectiveActionModel(n_workers=100, principal="cheapest", seed=0).principal._by_cost() is None

@@ -131,6 +131,7 @@ class Principal(mesa.Agent):
         self.verify = bool(model.firm.trained) and target_alpha is None
         self.stop_size: int | None = None  # members when it stopped ("reached"/"sustained")
         self._held_status = ""
+        self._cost_order: tuple[np.ndarray | None] | None = None  # _by_cost(), computed on first use
 
     # -- economics -----------------------------------------------------------------
     def assess(self, curve: SuccessCurve) -> Assessment:
@@ -238,8 +239,25 @@ class Principal(mesa.Agent):
             self.stop_size = int(np.count_nonzero(self.model.population.member))
         self.model.population.committed[:] = False  # contracts end with the campaign
 
-    def _order(self, cand: np.ndarray, need: int, s_now: float, heard: np.ndarray | None) -> np.ndarray:
+    def _by_cost(self) -> np.ndarray | None:
+        """All workers in order of cost, when that is the cheapest-first order every round.
+
+        With one free-ride share γ for all, distinct costs and one public belief b, the
+        shortfall c − (1 − γ)b ranks workers by c whatever b is, so the order is computed
+        once (an argsort) instead of an argpartition over every non-member each round
+        (6 of 8.6 ms a round at 1M workers). None otherwise (the general path runs)."""
+        if self._cost_order is None:
+            pop = self.model.population
+            order = np.argsort(pop.cost, kind="stable")
+            ok = bool(np.ptp(pop.stake) == 0) and bool(np.all(np.diff(pop.cost[order]) > 0))
+            self._cost_order = (order if ok else None,)
+        return self._cost_order[0]
+
+    def _order(self, eligible: np.ndarray, need: int, s_now: float, heard: np.ndarray | None) -> np.ndarray:
         pop, model = self.model.population, self.model
+        if self.policy == "cheapest" and heard is None and (order := self._by_cost()) is not None:
+            return _first(order, eligible, need)
+        cand = np.flatnonzero(eligible)
         if self.policy == "cheapest":
             b = model.beliefs.at_join(np.full(cand.size, s_now), cand, heard)
             short = -economics.membership_gain(b, pop.cost[cand], pop.stake[cand])
@@ -249,7 +267,7 @@ class Principal(mesa.Agent):
             return cand[np.lexsort((pop.threshold[cand], short))][:need]
         if self.policy == "hubs":
             rank = model.hub_rank
-            return rank[(~pop.member & (pop.other == 0))[rank]][:need]
+            return rank[eligible[rank]][:need]
         return model.rng.choice(cand, size=need, replace=False)  # random seeding
 
     def invest(self, measured: Measurement, decision: Decision) -> None:
@@ -277,15 +295,15 @@ class Principal(mesa.Agent):
         if left <= 0:
             self._stop("exhausted")
             return
-        cand = np.flatnonzero(~pop.member & (pop.other == 0))  # it does not buy other collectives' members
-        need = min(target - m, cand.size)
+        eligible = ~pop.member & (pop.other == 0)  # it does not buy other collectives' members
+        need = min(target - m, int(np.count_nonzero(eligible)))
         if self.recruits_per_round is not None:
             need = min(need, int(self.recruits_per_round))
         if need <= 0:
             return
         curve = self.assessment.curve  # type: ignore[union-attr]
         heard = decision.heard  # recruits hear from the members after stage 3
-        chosen = self._order(cand, need, float(curve(m / n)), heard)
+        chosen = self._order(eligible, need, float(curve(m / n)), heard)
         # Recruit j joins a collective of m + j members: S re-evaluated at each size.
         s_join = np.asarray(curve((m + np.arange(need)) / n), dtype=float)
         b = self.model.beliefs.at_join(s_join, chosen, heard)
@@ -319,3 +337,17 @@ class Principal(mesa.Agent):
         step = self.recruits_per_round or max(1, math.ceil(n / 100))
         self.raised_to = min(n, m + step)
         return True
+
+
+def _first(order: np.ndarray, eligible: np.ndarray, need: int) -> np.ndarray:
+    """The first ``need`` workers of ``order`` that are ``eligible``, scanning in growing blocks
+    (the cheapest workers are mostly members already, so the recruits sit just past them)."""
+    out, start, step = [], 0, max(4 * need, 4096)
+    while need > 0 and start < order.size:
+        block = order[start:start + step]
+        hit = block[eligible[block]][:need]
+        out.append(hit)
+        need -= hit.size
+        start, step = start + step, step * 2
+    return np.concatenate(out) if out else order[:0]
+

@@ -153,9 +153,12 @@ class NaiveModel(mesa.Model):
         self.alpha = sum(1 for w in self.workers if w.member) / n  # the "firm" measures α, reads S
         self.S = sigmoid(self.alpha)
         self.joins = self.leaves = 0
-        self.agents_by_type[NaiveWorker].do("step")
+        self._activate()
         self.principal.step()
         self.datacollector.collect(self)
+
+    def _activate(self) -> None:
+        self.agents_by_type[NaiveWorker].do("step")
 
 
 class CarefulWorker(NaiveWorker):
@@ -223,14 +226,8 @@ class ShuffledModel(NaiveModel):
     """The naive model activating its workers in random order each round, Mesa's documented
     ``shuffle_do`` (the same trajectory: a worker's choice reads only S)."""
 
-    def step(self) -> None:
-        n = len(self.workers)
-        self.alpha = sum(1 for w in self.workers if w.member) / n
-        self.S = sigmoid(self.alpha)
-        self.joins = self.leaves = 0
+    def _activate(self) -> None:
         self.agents_by_type[NaiveWorker].shuffle_do("step")
-        self.principal.step()
-        self.datacollector.collect(self)
 
 
 # --------------------------------------------------------------------------- timing

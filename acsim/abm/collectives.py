@@ -161,10 +161,6 @@ def public_success(m: "Measurement", metric: str, theory) -> tuple[float, ...]:
     return tuple(incl if metric == "inclusion" else top1 for _, top1, incl in m.others)
 
 
-def n_others(p: "ModelParams") -> int:
-    return len(p.collectives)
-
-
 def label(p: "ModelParams") -> str:
     """The dashboard status line's words for further collectives and coordination noise ("" without either)."""
     parts = []

@@ -142,7 +142,7 @@ def _print_run_summary(loaded, out: Path) -> None:
             table.add_row(str(r["point_index"]), str(r["curve"]), metric_name(r["metric"]), str(r["reported"]), members_text(r), acc)
         console.print(table)
         return
-    others = [j for j in range(2, 100) if f"alpha_final_c{j}" in summary]  # further collectives (acsim.abm.collectives)
+    others = sorted(int(c.rsplit("_c", 1)[1]) for c in summary.columns if c.startswith("alpha_final_c"))  # acsim.abm.collectives
     others_cols = tuple(c for j in others for c in (f"c{j} α start", f"c{j} α final (members)"))
     principal = (summary["principal_status"] != "off").any()
     principal_cols = ("principal at the end",) if principal else ()

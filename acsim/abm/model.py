@@ -109,7 +109,8 @@ def _named_curve(key: str) -> tuple[SuccessCurve, str, Any]:
     value, fp, given, n = json.loads(key)
     strategy = Strategy.parse(value)
     curve = fp.get("curve", "bound")
-    bound = theory_bound(strategy, given, THEORY_DEFAULTS, origin="default") if curve == "bound" or given else None
+    # The finite-sample curve is computed from the bound's ξ, Δ (the defaults unless given).
+    bound = theory_bound(strategy, given, THEORY_DEFAULTS, origin="default") if curve in ("bound", "finite-sample") or given else None
     if curve == "bound":
         out, name = as_success_curve(bound.success), bound.label
     elif curve == "finite-sample":
@@ -125,6 +126,12 @@ def _named_curve(key: str) -> tuple[SuccessCurve, str, Any]:
     for arr in (out.alpha, out.values):
         arr.flags.writeable = False
     return out, name, bound
+
+
+def _median_sorted(a: np.ndarray) -> float:
+    """``np.median`` of an already sorted array, bit for bit (the mean of the middle two), without its partition."""
+    mid = a.size // 2
+    return float(a[mid]) if a.size % 2 else float((a[mid - 1] + a[mid]) / 2.0)
 
 
 class CollectiveActionModel(mesa.Model):
@@ -167,7 +174,7 @@ class CollectiveActionModel(mesa.Model):
         self.sorted_thresholds = np.sort(pop.threshold)
         self.homogeneous = bool(np.ptp(cost) == 0 and np.ptp(gamma) == 0)
         self._threshold_stats = (
-            float(self.sorted_thresholds[0]), float(np.median(self.sorted_thresholds)), float(self.sorted_thresholds[-1])
+            float(self.sorted_thresholds[0]), _median_sorted(self.sorted_thresholds), float(self.sorted_thresholds[-1])
         )
 
         k0 = int(round(params.initial_alpha * n))
@@ -199,7 +206,16 @@ class CollectiveActionModel(mesa.Model):
         self._closed = False
 
         self._row: dict[str, Any] = {}
-        self.datacollector = mesa.DataCollector(model_reporters={c: partial(_row_value, key=c) for c in self.row_columns})
+        self._datacollector: mesa.DataCollector | None = None
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's DataCollector of the rows, one reporter per column; made on first use (its 29
+        reporters cost 0.4 ms a model, which a batch of models stepped together never reads)."""
+        if self._datacollector is None:
+            self._datacollector = mesa.DataCollector(
+                model_reporters={c: partial(_row_value, key=c) for c in self.row_columns})
+        return self._datacollector
 
     # -- construction ------------------------------------------------------------------
     def _theory_curve(self, strategy: Strategy) -> tuple[SuccessCurve, str, Any]:
@@ -349,13 +365,15 @@ class CollectiveActionModel(mesa.Model):
             "round": self.steps, "firm": self.firm.kind, "S_source": self.firm.source,
             "alpha": m.alpha, "members": int(round(m.alpha * n)), "S": d.S,
             "S_top1": m.success_top1, "S_inclusion": m.success_inclusion, "bound": m.bound,
-            "belief_mean": float(pop.belief.mean()),
+            # Everyone holds the public success unless beliefs come through a network: the mean is d.S
+            # exactly (a summed array of N copies can be off in the last bit).
+            "belief_mean": float(pop.belief.mean()) if self.beliefs.kind == "network" else d.S,
             "threshold_min": tmin, "threshold_median": tmed, "threshold_max": tmax, "willing": d.willing,
             "joins": d.joins, "leaves": d.leaves, "recruits": inv.recruits,
             "members_end": members_end, "alpha_end": members_end / n,
             "spend": inv.spend, "spend_total": inv.spend_total, "budget_left": inv.budget_left,
             "principal_status": inv.status,
-            "alpha_crit": a.alpha_crit, "members_crit": math.inf if a.k_crit is None else a.k_crit, "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
+            "alpha_crit": a.alpha_crit, "members_crit": math.inf if a.k_crit is None else float(a.k_crit), "B_crit": a.B_crit, "B_crit_total": n * a.B_crit,
             "accuracy": m.accuracy, "train_seconds": m.train_seconds,
             **collectives.row(m, d, pop, self.n_others),
         }
@@ -371,6 +389,6 @@ class CollectiveActionModel(mesa.Model):
 
     def results(self) -> pd.DataFrame:
         """One row per round so far, columns :data:`ROW_COLUMNS` and the further collectives'."""
-        if not self.datacollector.model_vars.get("round"):
+        if self._datacollector is None or not self._datacollector.model_vars.get("round"):
             return pd.DataFrame(columns=list(self.row_columns))
         return self.datacollector.get_model_vars_dataframe()

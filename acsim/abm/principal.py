@@ -49,6 +49,28 @@ def critical_size(sorted_thresholds: np.ndarray, s_at_size: np.ndarray) -> tuple
     return k_crit, k_stable
 
 
+# Identical workers: the assessment depends only on (curve, N, c, γ), so the runs of a batch
+# that share them compute it once (2 ms each: a critical mass and an exact integral).
+_HOMOGENEOUS: dict[tuple[int, int, float, float], tuple] = {}
+
+
+def _homogeneous(curve: SuccessCurve, n: int, c: float, g: float) -> tuple:
+    """(k_crit, k_stable, α_crit, B(α_crit), method) for N identical workers (c, γ) on ``curve``."""
+    key = (id(curve), n, c, g)
+    hit = _HOMOGENEOUS.get(key)
+    if hit is not None and hit[0] is curve:  # the curve itself is kept, so its id cannot be reused
+        return hit[1]
+    s_grid = np.asarray(curve(np.arange(n + 1) / n), dtype=float)
+    k_crit, k_stable = critical_size(np.full(n, float(economics.join_threshold(c, g))), s_grid)
+    alpha_crit = float(economics.critical_mass(curve, c, g))
+    b = float(economics.principal_investment(curve, c, g, alpha_crit)) if math.isfinite(alpha_crit) else math.inf
+    value = (k_crit, k_stable, alpha_crit, b, "integral")
+    if len(_HOMOGENEOUS) >= 4096:
+        _HOMOGENEOUS.clear()
+    _HOMOGENEOUS[key] = (curve, value)
+    return value
+
+
 @dataclass
 class Assessment:
     """The principal's view of the economics for one S-curve (recomputed only when the curve changes)."""
@@ -141,18 +163,15 @@ class Principal(mesa.Agent):
             return a
         pop = self.model.population
         n = pop.n
+        if self.model.homogeneous:
+            self.assessment = Assessment(curve, *_homogeneous(curve, n, float(pop.cost[0]), float(pop.gamma[0])))
+            return self.assessment
         s_grid = np.asarray(curve(np.arange(n + 1) / n), dtype=float)
         k_crit, k_stable = critical_size(self.model.sorted_thresholds, s_grid)
-        if self.model.homogeneous:
-            c, g = float(pop.cost[0]), float(pop.gamma[0])
-            alpha_crit = float(economics.critical_mass(curve, c, g))
-            b = float(economics.principal_investment(curve, c, g, alpha_crit)) if math.isfinite(alpha_crit) else math.inf
-            method = "integral"
-        else:
-            plan = recruitment_plan(curve, pop.cost, pop.gamma)
-            alpha_crit = plan.alpha_crit if plan.sustainable else math.inf
-            b = plan.per_worker if plan.sustainable else math.inf
-            method = f"plan:{plan.method}"
+        plan = recruitment_plan(curve, pop.cost, pop.gamma)
+        alpha_crit = plan.alpha_crit if plan.sustainable else math.inf
+        b = plan.per_worker if plan.sustainable else math.inf
+        method = f"plan:{plan.method}"
         self.assessment = Assessment(curve, k_crit, k_stable, alpha_crit, b, method)
         return self.assessment
 

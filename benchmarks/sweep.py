@@ -1,19 +1,22 @@
-"""Batch speed: a 200-run sweep of the quickstart scenario, one process vs a pool vs Ray.
+"""Batch speed: the 1,000-run quickstart sweep and the 10,000-run investment grid, every executor, with and without ensembles.
 
-The quickstart scenario (8 starting sizes) with 25 seeds is 200 runs of the agent-based
-model (10,000 workers, 20 rounds, the theory firm). The same runs are executed
+The quickstart scenario (8 starting sizes) with 125 seeds is 1,000 runs of the agent-based
+model (10,000 workers, 20 rounds, the theory firm); ``investment_grid`` is 20 costs × 20
+free-ride shares × 25 seeds = 10,000 runs (1,000 workers, 10 rounds, a principal, logit
+choice). Measured, interleaved, ``--repeats`` times, each into a fresh output folder:
 
-* one after another in this process (``executor="serial"``, the baseline),
-* on a local process pool (``executor="local"``, spawn start method, ``--jobs`` workers),
-* as Ray tasks on a local Ray with ``--jobs`` CPUs (``executor="ray"``; skipped with --no-ray),
+* the batch itself (``batch.execute``: every run computed and saved in chunk files) one
+  after another in this process (``serial``), on a process pool (``local``, ``--jobs``
+  workers) and on a local Ray (``--jobs`` CPUs; skipped with --no-ray), each with the
+  theory-firm runs stepped together (``together=True``, :mod:`acsim.abm.ensemble`, the
+  default) and one model at a time (``together=False``, the baseline);
+* the whole command as a user runs it (``acsim run ... --no-figures --no-progress``, its
+  default executor), wall time and peak memory of the process tree.
 
-each into a fresh output folder (every run computed and written to ``runs/<id>.parquet``),
-``--repeats`` times. Reported: wall times (median and all), the pool's and Ray's ratio to
-the sequential time, the mean time of one run, and a check that all executors produced
-identical rows. Results go to ``benchmarks/results/sweep.json``.
+Every mode's rows are checked against the first's. Results: ``benchmarks/results/sweep.json``.
 
-    python benchmarks/sweep.py                     # 2 workers, 3 repeats, with Ray
-    python benchmarks/sweep.py --jobs 2 --repeats 1 --no-ray
+    python benchmarks/sweep.py                          # 3 repeats, 2 workers, with Ray
+    python benchmarks/sweep.py --repeats 1 --no-ray --no-grid
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +43,6 @@ def machine_parallelism(jobs: int) -> dict:
     ``jobs`` free cores the speedup is close to ``jobs``; a CPU quota or shared cores show here
     first, and bound what any executor can gain.
     """
-    import subprocess
-
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", _SPIN], check=True)
     solo = time.perf_counter() - t0
@@ -53,12 +55,30 @@ def machine_parallelism(jobs: int) -> dict:
             "effective_speedup": round(jobs * solo / together, 3)}
 
 
+def command(args: list[str]) -> dict:
+    """Wall time and peak RSS of ``python -m acsim ARGS`` (the main process, by GNU time when it is there)."""
+    import shutil
+
+    gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        prefix = ["/usr/bin/time", "-f", "%M", "-o", rss.name] if gnu_time else []
+        t0 = time.perf_counter()
+        r = subprocess.run([*prefix, sys.executable, "-m", "acsim", *args], capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        peak = rss.read().strip().splitlines()[-1] if gnu_time else ""
+    if r.returncode != 0:
+        raise SystemExit(f"acsim {' '.join(args)} failed:\n{r.stderr}")
+    return {"wall_seconds": round(wall, 3), "peak_rss_mb": round(int(peak) / 1024, 1) if peak.isdigit() else None,
+            "executor_line": next((line for line in r.stderr.splitlines() if line.startswith("executor:")), "")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=25, help="seeds per sweep point (8 points: 25 → 200 runs)")
+    ap.add_argument("--seeds", type=int, default=125, help="quickstart seeds per sweep point (8 points: 125 → 1,000 runs)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes / Ray CPUs")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--no-grid", action="store_true", help="skip the 10,000-run investment grid")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
 
@@ -71,59 +91,81 @@ def main() -> None:
 
     calib = machine_parallelism(args.jobs)
     print(f"machine: {args.jobs} CPU-bound processes at once run {calib['effective_speedup']}× faster than one after another", flush=True)
-    loaded = load_scenario("quickstart", overrides={"seeds": args.seeds})
-    runs = loaded.runs()
+    runs = load_scenario("quickstart", overrides={"seeds": args.seeds}).runs()
     print(f"quickstart × {args.seeds} seeds: {len(runs)} runs; {args.jobs} workers; {args.repeats} repeats", flush=True)
-
-    modes = [("sequential", "serial", None), ("process_pool", "local", args.jobs)]
-    if not args.no_ray:
-        modes.append(("ray_local", "ray", args.jobs))
+    modes = [(f"{ex}{'' if together else ', one by one'}", ex, together)
+             for ex in ("serial", "local", *(() if args.no_ray else ("ray",))) for together in (True, False)]
     times: dict[str, list[float]] = {m: [] for m, _, _ in modes}
-    run_seconds: dict[str, float] = {}
     reference: dict[str, pd.DataFrame] | None = None
     identical = True
     for rep in range(args.repeats):
-        for name, executor, jobs in modes:
+        for name, executor, together in modes:
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                res = B.execute(runs, Path(tmp), executor, jobs=jobs, progress=False, log=None)
+                res = B.execute(runs, Path(tmp), executor, jobs=None if executor == "serial" else args.jobs, progress=False,
+                                log=None, together=together)
                 wall = time.perf_counter() - t0
             assert res.computed == len(runs) and not res.failed
             times[name].append(wall)
-            run_seconds[name] = statistics.fmean(i["wall_seconds"] for i in res.infos.values())
             if reference is None:
                 reference = res.frames
             else:
                 for rid, frame in reference.items():
                     try:
-                        assert_frame_equal(frame, res.frames[rid])
+                        assert_frame_equal(frame, res.frames[rid], check_exact=True)
                     except AssertionError:
                         identical = False
-            print(f"  repeat {rep + 1}: {name:13s} {wall:7.2f} s", flush=True)
-
+            print(f"  repeat {rep + 1}: {name:22s} {wall:7.2f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+
+    cli: dict[str, list[dict]] = {"quickstart_1000": [], "investment_grid_10000": []}
+    for rep in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            cli["quickstart_1000"].append(command(["run", "quickstart", "--set", f"seeds={args.seeds}", "--no-figures",
+                                                   "--no-progress", "--out", f"{tmp}/q"]))
+            if not args.no_grid:
+                cli["investment_grid_10000"].append(command(["run", "investment_grid", "--no-figures", "--no-progress",
+                                                             "--out", f"{tmp}/g"]))
+        print(f"  repeat {rep + 1}: acsim run: {json.dumps({k: v[-1] for k, v in cli.items() if v})}", flush=True)
+
+    grid = {}
+    if not args.no_grid:  # the grid's batch alone, stepped together, against one model at a time on a sample
+        g = load_scenario("investment_grid").runs()
+        sample = g[:: max(1, len(g) // 1000)]
+        for label, specs, together in (("together, all 10,000", g, True), ("together, 1,000 sample", sample, True),
+                                       ("one by one, 1,000 sample", sample, False)):
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                res = B.execute(specs, Path(tmp), "serial", progress=False, log=None, together=together)
+                grid[label] = round(time.perf_counter() - t0, 3)
+            print(f"  investment grid batch, serial, {label}: {grid[label]} s", flush=True)
+
+    summary = lambda xs: {"median": round(statistics.median(x["wall_seconds"] for x in xs), 3),  # noqa: E731
+                          "all": [x["wall_seconds"] for x in xs], "peak_rss_mb": max((x["peak_rss_mb"] or 0) for x in xs),
+                          "executor_line": xs[0]["executor_line"]} if xs else None
     result = {
-        "benchmark": "200-run sweep of the quickstart scenario (acsim run quickstart --set seeds=25)",
+        "benchmark": "1,000-run quickstart sweep (acsim run quickstart --set seeds=125) and the 10,000-run investment_grid",
         "command": "python benchmarks/sweep.py " + " ".join(sys.argv[1:]),
         "n_runs": len(runs),
-        "scenario": {"n_workers": runs[0].params["n_workers"], "rounds": runs[0].params["rounds"],
-                     "firm": runs[0].params["firm"], "sweep_points": len(loaded.points), "seeds": args.seeds},
         "jobs": args.jobs,
         "repeats": args.repeats,
-        "wall_seconds": {k: [round(x, 3) for x in v] for k, v in times.items()},
-        "median_wall_seconds": {k: round(v, 3) for k, v in med.items()},
-        "mean_seconds_per_run_inside_worker": {k: round(v, 4) for k, v in run_seconds.items()},
-        "ratio_to_sequential": {k: round(v / med["sequential"], 3) for k, v in med.items()},
-        "ray_vs_process_pool": round(med["ray_local"] / med["process_pool"], 3) if "ray_local" in med else None,
-        "identical_rows_across_executors": identical,
+        "batch_wall_seconds": {k: [round(x, 3) for x in v] for k, v in times.items()},
+        "batch_median_wall_seconds": {k: round(v, 3) for k, v in med.items()},
+        "ratio_serial_to": {k: round(med["serial"] / v, 3) for k, v in med.items()},
+        "one_by_one_pool_speedup_over_serial": round(med["serial, one by one"] / med["local, one by one"], 3),
+        "ray_vs_pool": {k: round(med[f"ray{k}"] / med[f"local{k}"], 3) for k in ("", ", one by one")} if not args.no_ray else None,
+        "identical_rows_across_modes": identical,
+        "acsim_run": {k: summary(v) for k, v in cli.items()},
+        "investment_grid_batch_serial_seconds": grid or None,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "parallelism": calib},
         "versions": package_versions(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("median_wall_seconds", "ratio_to_sequential", "ray_vs_process_pool",
-                                             "mean_seconds_per_run_inside_worker", "identical_rows_across_executors")}, indent=2))
+    print(json.dumps({k: result[k] for k in ("batch_median_wall_seconds", "ratio_serial_to", "one_by_one_pool_speedup_over_serial",
+                                             "ray_vs_pool", "identical_rows_across_modes", "acsim_run",
+                                             "investment_grid_batch_serial_seconds")}, indent=2))
     print(f"wrote {args.out}")
 
 

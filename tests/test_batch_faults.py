@@ -20,7 +20,7 @@ from pandas.testing import assert_frame_equal
 
 from acsim.runs import batch as B
 from acsim.runs.scenarios import parse_scenario
-from acsim.runs.store import atomic_write, claim
+from acsim.runs.store import CLAIMS, atomic_write, claim
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -88,14 +88,14 @@ def test_pool_workers_die_when_the_batch_is_killed_9(tmp_path):
     workers: set[int] = set()
     try:
         runs = out / "runs"
-        _wait_for(lambda: len(list(runs.glob("*.parquet"))) >= 2 or proc.poll() is not None, 120, "the first runs")
+        _wait_for(lambda: list(runs.glob("*.parquet")) or proc.poll() is not None, 120, "the first chunk of runs")
         assert proc.poll() is None, "the batch ended before it could be killed"
         workers = {p for p in _children(proc.pid) if _alive(p)}
         assert len(workers) >= 2  # the pool's two workers (and multiprocessing's resource tracker)
         os.kill(proc.pid, signal.SIGKILL)  # the parent alone, as `kill -9 PID` does
         proc.wait(timeout=30)
         _wait_for(lambda: not any(_alive(p) for p in workers), 30, "the pool workers to exit")
-        n = len(list(runs.glob("*.parquet")))
+        n = len(B.read_runs(out))
         assert n < 120, "the workers went on with the batch after their parent died"
     finally:
         for p in workers:  # never leave a process behind, even when the test fails
@@ -122,11 +122,11 @@ def test_two_batches_on_one_folder_share_the_runs_and_end_with_one_batchs_tables
         assert p.returncode == 0, stderr
         line = next(s for s in stdout.splitlines() if " runs computed, " in s)
         computed.append(int(line.split()[0]))
-    # Every run computed exactly once between the two (the other reused it), and both worked.
+    # Every run computed exactly once between the two (the other reused it). A batch claims
+    # a whole chunk before computing it, so which batch computes how many depends on timing.
     assert sum(computed) == total, (computed, [r[1] for r in results])
-    assert min(computed) >= 1, f"one batch did all the work: {computed}"
     runs = out / "runs"
-    assert len(list(runs.glob("*.parquet"))) == total and not list(runs.glob(".*"))  # no lock or temporary file left
+    assert len(B.read_runs(out)) == total and not [p for p in runs.glob(".*") if p.name != CLAIMS]  # no lock or temporary file left
     shared = pd.read_parquet(out / "rounds.parquet")
 
     alone = tmp_path / "alone"
@@ -155,7 +155,7 @@ def test_a_run_claimed_elsewhere_is_waited_for_and_read_not_recomputed(tmp_path)
     t = threading.Thread(target=batch)
     t.start()
     # The batch computes the others, then waits for run 0: write it "elsewhere" and let go.
-    _wait_for(lambda: all(B._finished(B._run_path(out, r.run_id)) for r in runs[1:]), 120, "the unclaimed runs")
+    _wait_for(lambda: set(B.read_runs(out)) >= {r.run_id for r in runs[1:]}, 120, "the unclaimed runs")
     assert not finished.is_set()
     other = B.execute(runs[:1], None, "serial", progress=False, log=None)
     B.write_run(out, runs[0], other.frames[runs[0].run_id], {"wall_seconds": 0.0})
@@ -225,7 +225,7 @@ def test_a_claim_is_exclusive_and_released():
         b = claim(path)
         assert b is not None
         b.release(remove=True)
-        assert not list(Path(d).iterdir())
+        assert [p.name for p in Path(d).iterdir()] in ([], [CLAIMS])  # per-run lock files are removed; the one claims file stays
 
 
 @pytest.mark.parametrize("executor", ["serial", "local"])

@@ -3,12 +3,15 @@
 A batch is a list of :class:`RunSpec` s, each with a stable ``run_id`` (a hash of the
 resolved parameters and the seed, :func:`acsim.runs.scenarios.run_id`). :func:`execute`
 
-* skips every run whose file ``runs/<run_id>.parquet`` already exists (finished earlier);
+* skips every run already finished under ``runs/`` (its own file or a chunk file,
+  :class:`acsim.runs.chunks.RunIndex`);
 * runs the rest with an *executor* (:mod:`acsim.runs.executors`): ``serial`` (in this
-  process), ``local`` (a process pool) or ``ray`` (a local Ray or an existing cluster);
-* writes each finished run at once, atomically (a temporary file, flushed, then
-  ``os.replace``), so a batch killed at any moment, even by SIGKILL, loses no finished
-  run, and rerunning the same command finishes the rest.
+  process), ``local`` (a process pool) or ``ray`` (a local Ray or an existing cluster), in
+  chunks (a training run alone; cheap runs together, theory-firm runs stepped as one
+  ensemble, :mod:`acsim.abm.ensemble`);
+* writes each finished chunk at once, one file, atomically (a temporary file, flushed,
+  then ``os.replace``), so a batch killed at any moment, even by SIGKILL, loses at most
+  the chunks in progress, and rerunning the same command finishes the rest.
 
 The numbers of a run depend only on its parameters and seed, never on which executor
 or worker ran it (every random draw comes from the run's own seeded generator).
@@ -23,24 +26,23 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
 from acsim.platform.experiments import distinct_sizes
 from acsim.runs import outputs
-from acsim.runs.executors import (
-    _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial, choose_executor, chunks,
-    default_jobs,
-)
+from acsim.runs.executors import _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial
 from acsim.runs.preflight import check_inputs
 # One run and its file; re-exported here, where callers (the CLI, preflight, tests) have always found them.
+from acsim.runs.chunks import Chunk, RunFrames, RunIndex, read_runs
 from acsim.runs.runner import (
     RunSpec, _finished, run_params, _run_path, execute_run, experiment_corpus, experiment_data_params, read_run, runs_dir,
     write_run,
 )
 from acsim.runs.scenarios import experiment_spec
 from acsim.runs.store import TEMP_GLOB, temp_owner_alive
+from acsim.runs.tasks import choose_executor, chunks, default_jobs
 
 __all__ = [
     "EXECUTORS",
@@ -55,7 +57,8 @@ __all__ = [
     "read_run",
     "runs_dir",
     # where the CLI, preflight and the tests have always found them
-    "chunks", "default_jobs", "experiment_data_params", "write_run", "_check_reachable", "_finished", "run_params", "_run_path",
+    "chunks", "default_jobs", "experiment_data_params", "write_run", "RunIndex", "_check_reachable", "_finished",
+    "run_params", "_run_path", "read_runs",
 ]
 
 EXECUTORS = ("auto", "local", "serial", "ray")
@@ -67,10 +70,10 @@ class BatchError(RuntimeError):
 
 @dataclass
 class BatchResult:
-    """What a batch produced: every run's rows and info, by run id."""
+    """What a batch produced: every run's rows (a :class:`acsim.runs.chunks.RunFrames`) and info, by run id."""
 
     runs: list[RunSpec]
-    frames: dict[str, pd.DataFrame]
+    frames: Mapping[str, pd.DataFrame]
     infos: dict[str, dict]
     skipped: int
     computed: int
@@ -97,14 +100,17 @@ def execute(
     progress: bool = True,
     log: Callable[[str], None] | None = _stderr,
     threads: int | None = None,
+    together: bool = True,
 ) -> BatchResult:
     """Run every run not already finished under ``out_dir``; return all their rows.
 
     ``out_dir=None`` keeps results in memory only (nothing to resume). ``executor``: one of
-    :data:`EXECUTORS`; ``"auto"`` picks serial or local (:func:`acsim.runs.executors.choose_executor`). ``jobs``: worker
+    :data:`EXECUTORS`; ``"auto"`` picks serial or local (:func:`acsim.runs.tasks.choose_executor`). ``jobs``: worker
     processes (``local``) or CPUs of a local Ray (``ray`` without ``address``); default
     one per core. ``address``: an existing Ray cluster (``"auto"``, ``"ray://host:10001"``).
-    ``threads``: BLAS/torch threads per local worker (default cores // jobs). Runs that
+    ``threads``: BLAS/torch threads per local worker (default cores // jobs). ``together``:
+    step qualifying theory-firm runs as ensembles (:mod:`acsim.abm.ensemble`; the same
+    rows); False runs every model one by one (benchmarks compare the two). Runs that
     raise are reported in ``failed`` (the others still finish and are saved).
     """
     if executor not in EXECUTORS:
@@ -117,31 +123,27 @@ def execute(
     unique: dict[str, RunSpec] = {}
     for r in runs:
         unique.setdefault(r.run_id, r)
-    frames: dict[str, pd.DataFrame] = {}
+    frames = RunFrames()
     infos: dict[str, dict] = {}
-    todo: list[RunSpec] = []
     if out is not None:
         rdir = runs_dir(out)
         rdir.mkdir(parents=True, exist_ok=True)
         for stale in rdir.glob(TEMP_GLOB):  # half-written by a killed batch: never a finished run
             if not temp_owner_alive(stale):  # a batch running beside this one may be writing it now
                 stale.unlink(missing_ok=True)
-    for rid, spec in unique.items():
-        path = _run_path(out, rid) if out is not None else None
-        if path is not None and _finished(path):
-            frame, meta = read_run(path)
-            frames[rid] = frame
-            infos[rid] = _info(meta) | {"status": "reused"}
-        else:
-            todo.append(spec)
+    index = RunIndex.of(out)
+    for chunk in index.read([rid for rid in unique if rid in index]):
+        frames.add(chunk)
+        for spec, info in zip(chunk.specs, chunk.infos):
+            infos[spec.run_id] = _info(info) | {"status": "reused", "file": info["file"]}
+    todo = [spec for rid, spec in unique.items() if rid not in frames]
     skipped = len(unique) - len(todo)
-    if out is not None:
-        # Runs of other settings, or of an acsim whose run ids differ (store.RUN_SCHEMA):
-        # never mixed into this batch, and said, so a changed meaning is not a silent rerun.
-        foreign = sum(1 for p in runs_dir(out).glob("*.parquet") if p.stem not in unique)
-        if foreign:
-            log(f"{foreign} run file{'s' if foreign != 1 else ''} in {runs_dir(out)} belong to no run of this batch "
-                "(other settings, or an earlier acsim whose runs meant something else); kept, not used")
+    # Runs of other settings, or of an acsim whose run ids differ (store.RUN_SCHEMA): never
+    # mixed into this batch, and said, so a changed meaning is not a silent rerun.
+    foreign = sum(1 for rid in index.where if rid not in unique)
+    if foreign:
+        log(f"{foreign} finished run{'s' if foreign != 1 else ''} in {runs_dir(out)} belong to no run of this batch "
+            "(other settings, or an earlier acsim whose runs meant something else); kept, not used")
     if skipped:
         log(f"skipped {skipped} finished run{'s' if skipped != 1 else ''} (already in {runs_dir(out)})")  # type: ignore[arg-type]
     if executor == "auto":
@@ -151,21 +153,21 @@ def execute(
     n_jobs = 1 if executor == "serial" else (jobs or default_jobs(executor, todo))
     failed: dict[str, str] = {}
 
-    def done(spec: RunSpec, frame: pd.DataFrame, info: dict) -> None:
-        if out is not None and not info.pop("written", False):
-            write_run(out, spec, frame, info)
-        frames[spec.run_id] = frame
-        infos[spec.run_id] = {"status": "computed", **info}
+    def done(chunk: Chunk) -> None:  # written already where there is an out_dir (by the worker or the Ray driver)
+        frames.add(chunk)
+        for spec, info in zip(chunk.specs, chunk.infos):
+            info.pop("written", None)
+            infos[spec.run_id] = {"status": "computed", **info}
 
     bar = _progress(len(unique), skipped, progress and bool(todo))
     try:
         if todo:
             if executor == "serial":
-                _run_serial(todo, out, done, failed, bar)
+                _run_serial(todo, out, done, failed, bar, together)
             elif executor == "local":
-                _run_local(todo, n_jobs, threads, out, done, failed, bar)
+                _run_local(todo, n_jobs, threads, out, done, failed, bar, together)
             else:
-                n_jobs = _run_ray(todo, n_jobs if jobs else None, address, out, done, failed, bar, log)
+                n_jobs = _run_ray(todo, n_jobs if jobs else None, address, out, done, failed, bar, log, together)
     finally:
         bar.close()
     _await_elsewhere(unique, out, executor, done, failed, log)

@@ -1,14 +1,15 @@
 """Where a batch's runs are computed: in this process, a process pool, or Ray.
 
-* ``serial``: one run after the other in this process;
+* ``serial``: one chunk of runs after the other in this process;
 * ``local``: a process pool with the ``spawn`` start method (the one Mesa and torch are
   safe with; entry points must be guarded by ``if __name__ == "__main__":``), one worker
-  per core, each worker claiming (:func:`acsim.runs.store.claim`) and writing its runs;
-* ``ray``: one Ray task per run (or chunk of cheap runs), on a local Ray or an existing
+  per core, each worker claiming (:func:`acsim.runs.store.claim`) and writing its chunks;
+* ``ray``: one Ray task per chunk (a training run alone), on a local Ray or an existing
   cluster, a GPU reserved per run for the transformer firm; the driver claims and writes.
 
-Each executor reports every run through ``done(spec, frame, info)`` or ``failed[run_id]``
-and moves the progress ``bar``; :func:`acsim.runs.batch.execute` decides what to run.
+Each executor reports every finished chunk through ``done(chunk)`` (:class:`acsim.runs.chunks.Chunk`),
+every failed run in ``failed[run_id]``, and moves the progress ``bar``;
+:func:`acsim.runs.batch.execute` decides what to run.
 """
 
 from __future__ import annotations
@@ -24,27 +25,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import pandas as pd
-
-from acsim.platform.learners.base import TEXT_LEARNERS
-from acsim.runs.runner import RunSpec, _finished, _run_path, execute_run, read_run, runs_dir, write_run
+from acsim.runs.chunks import Chunk, RunIndex, compute_chunk, write_chunk
+from acsim.runs.runner import RunSpec, _run_path, runs_dir
 from acsim.runs.store import claim
+from acsim.runs.tasks import chunks
 
-__all__ = ["choose_executor", "chunks", "default_jobs"]
+__all__: list[str] = []  # used by acsim.runs.batch only
 
 
-def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
-    """What a worker runs: the run and how it went (when, wall time, where)."""
-    started = datetime.now(timezone.utc)
-    t0 = time.perf_counter()
-    frame = execute_run(spec)
-    return frame, {
-        "wall_seconds": time.perf_counter() - t0,
+def _run_info(executor: str, started: datetime, seconds: float, **more: Any) -> dict:
+    """How a run went: when, its wall time, where (a run computed in a group: its share)."""
+    return {
+        "wall_seconds": seconds,
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "executor": executor,
         "started_at": started.isoformat(timespec="milliseconds"),  # with wall_seconds: when it ran (schedulers)
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **more,
     }
 
 
@@ -52,98 +50,74 @@ def _task(spec: RunSpec, executor: str) -> tuple[pd.DataFrame, dict]:
 _ELSEWHERE = "claimed by another acsim process on this folder"
 
 
-def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None) -> list[tuple[RunSpec, Any, Any]]:
-    """Several runs in one task: ``(spec, frame, info)`` or ``(spec, None, error text)`` each.
+Outcome = tuple[list[Chunk], list[tuple[RunSpec, str]]]  # a task's finished chunks, and its failed runs with why
+
+
+def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None, together: bool = True) -> Outcome:
+    """Several runs in one task: the finished ones as chunks, the others with the reason.
 
     With ``out_dir`` (local workers, which share the disk) every run is claimed
-    (:func:`acsim.runs.store.claim`) before it starts and written by the worker the moment it
-    finishes, so chunking never delays saving a run, two batches on one folder never
-    compute a run twice, and the parent process only collects.
+    (:func:`acsim.runs.store.claim`) before it starts, and the runs it computes are written
+    together, one chunk file (:func:`acsim.runs.chunks.write_chunk`), before their claims
+    end: two batches on one folder never compute a run twice, a killed batch loses at most
+    the chunks in progress, and the parent process only collects.
     """
-    out = []
-    for spec in specs:
-        hold = None
-        if out_dir is not None:
-            path = _run_path(Path(out_dir), spec.run_id)
-            hold = claim(path)
+    done: list[Chunk] = []
+    failed: list[tuple[RunSpec, str]] = []
+    holds: dict[str, Any] = {}
+    mine = specs
+    if out_dir is not None:
+        for spec in specs:
+            hold = claim(_run_path(Path(out_dir), spec.run_id))
             if hold is None:
-                out.append((spec, None, _ELSEWHERE))
-                continue
-            if _finished(path):  # another batch finished it after this one looked
-                hold.release(remove=True)
-                frame, meta = read_run(path)
-                out.append((spec, frame, _info(meta) | {"written": True, "status": "reused"}))
-                continue
-        written = False
-        try:
-            try:
-                frame, info = _task(spec, executor)
-            except Exception as exc:  # noqa: BLE001 - one bad run must not lose the others
-                out.append((spec, None, _error_text(exc)))
-                continue
-            if out_dir is not None:
-                try:
-                    write_run(Path(out_dir), spec, frame, info)
-                except OSError as exc:  # e.g. a full disk: this run is not saved, say so
-                    out.append((spec, None, f"could not save the run: {_error_text(exc)}"))
-                    continue
-                info["written"] = written = True
-            out.append((spec, frame, info))
-        finally:
-            if hold is not None:
-                hold.release(remove=written)
-    return out
+                failed.append((spec, _ELSEWHERE))
+            else:
+                holds[spec.run_id] = hold
+        done += _reused(RunIndex.of(Path(out_dir)), [s for s in specs if s.run_id in holds], holds)
+        mine = [s for s in specs if s.run_id in holds]
+    try:
+        started = datetime.now(timezone.utc)
+        chunk, errors = compute_chunk(mine, together)
+        failed += [(spec, _error_text(exc)) for spec, exc in errors]
+        chunk.infos = [_run_info(executor, started, i["wall_seconds"], chunk_runs=len(mine)) for i in chunk.infos]
+        lost = _save(Path(out_dir), chunk) if out_dir is not None and len(chunk) else None
+        if lost:
+            failed += [(spec, lost) for spec in chunk.specs]
+        elif len(chunk):
+            done.append(chunk)
+    finally:
+        saved = {spec.run_id for c in done for spec in c.specs}
+        for rid, hold in holds.items():
+            hold.release(remove=rid in saved)
+    return done, failed
+
+
+def _save(out: Path, chunk: Chunk) -> str | None:
+    """Write a chunk as one file and mark its runs ``written``; if that fails (a full disk),
+    why, and its runs are not saved."""
+    try:
+        path = write_chunk(out, chunk)
+    except OSError as exc:
+        return f"could not save the run: {_error_text(exc)}"
+    for info in chunk.infos:
+        info["written"], info["file"] = True, f"runs/{path.name}"
+    return None
+
+
+def _reused(index: RunIndex, claimed: list[RunSpec], holds: dict[str, Any]) -> list[Chunk]:
+    """Runs another batch finished after this one looked (found once claimed): read, not recomputed.
+    Their claims are released and dropped from ``holds``."""
+    again = [s.run_id for s in claimed if s.run_id in index]
+    found = index.read(again) if again else []
+    for rid in again:
+        holds.pop(rid).release(remove=True)
+    for chunk in found:
+        chunk.infos = [_info(i) | {"written": True, "status": "reused", "file": i["file"]} for i in chunk.infos]
+    return found
 
 
 def _info(meta: dict) -> dict:
-    return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "started_at", "finished_at")}
-
-
-def _trains(spec: RunSpec) -> bool:
-    return spec.kind == "experiment" or spec.params.get("firm") in TEXT_LEARNERS
-
-
-def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
-    """Runs grouped into tasks: cheap runs (no training) in chunks of up to 8, others alone.
-
-    Each task costs a round trip to a worker; for runs of a few milliseconds that is the
-    whole cost, while a training run is best scheduled on its own (and on Ray, a chunk's
-    runs come back only together).
-    """
-    todo = list(todo)
-    size = 1 if any(_trains(s) for s in todo) else max(1, min(8, len(todo) // (8 * max(jobs, 1))))
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
-
-
-# What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas),
-# and what a cheap run costs per worker and round and per file: a quickstart run (10,000
-# workers, 20 rounds) is ~9 ms of rounds and ~5 ms of writing (benchmarks/README.md).
-POOL_START_SECONDS = 2.0
-WORKER_ROUND_SECONDS = 4.5e-8
-RUN_FILE_SECONDS = 5e-3
-
-
-def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[str, str]:
-    """``executor = "auto"``: serial unless a pool saves more than it costs to start; and why.
-
-    ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool; runs that train nothing
-    are estimated from their size (rounds × workers) and go to the pool when the estimated
-    serial time exceeds the pool's start-up (about 2 s on 2 cores: the quickstart scenario's
-    24 runs took 1.35x longer on the pool than one after another).
-    """
-    todo = list(todo)
-    if jobs is not None and jobs >= 2:
-        return "local", f"--jobs {jobs} asks for a pool"
-    n_jobs = jobs or default_jobs("local", todo)
-    if n_jobs < 2 or len(todo) < 2:
-        return "serial", f"{len(todo)} run{'s' if len(todo) != 1 else ''}, {n_jobs} core{'s' if n_jobs != 1 else ''}"
-    if any(_trains(s) for s in todo):
-        return "local", f"{len(todo)} training runs"
-    work = sum(int(s.params.get("rounds", 20)) * int(s.params.get("n_workers", 1000)) * WORKER_ROUND_SECONDS + RUN_FILE_SECONDS
-               for s in todo)
-    if work > POOL_START_SECONDS:
-        return "local", f"{len(todo)} runs, ~{work:.0f} s of work one after another"
-    return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: less than a pool takes to start"
+    return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "started_at", "finished_at", "chunk_runs")}
 
 
 def _init_worker(threads: int | None, parent: int | None = None) -> None:
@@ -185,19 +159,6 @@ def _die_with_parent(parent: int) -> None:
         threading.Thread(target=watch, name="acsim-parent-watch", daemon=True).start()
 
 
-def default_jobs(executor: str, runs: Sequence[RunSpec]) -> int:
-    """Local workers: one per core, but one per GPU for transformer runs (each holds a model)."""
-    n = os.cpu_count() or 1
-    if any(r.gpu for r in runs):
-        try:
-            import torch
-
-            n = max(1, torch.cuda.device_count()) if torch.cuda.is_available() else n
-        except ImportError:
-            pass
-    return max(1, min(n, len(runs))) if runs else 1
-
-
 def _progress(total: int, initial: int, enabled: bool):
     from tqdm.auto import tqdm
 
@@ -209,9 +170,9 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _run_serial(todo: Iterable[RunSpec], out: Path | None, done, failed: dict, bar) -> None:
-    for spec in todo:
-        _collect(_task_chunk([spec], "serial", None if out is None else str(out)), done, failed, bar)
+def _run_serial(todo: Iterable[RunSpec], out: Path | None, done, failed: dict, bar, together: bool = True) -> None:
+    for chunk in chunks(list(todo), 1):
+        _collect(_task_chunk(chunk, "serial", None if out is None else str(out), together), done, failed, bar)
 
 
 def _await_elsewhere(unique: dict[str, RunSpec], out: Path | None, executor: str, done, failed: dict, log) -> None:
@@ -228,47 +189,50 @@ def _await_elsewhere(unique: dict[str, RunSpec], out: Path | None, executor: str
         hold = claim(_run_path(out, spec.run_id), wait=True)  # returns when that process is done with it, or dead
         assert hold is not None
         hold.release()
-        for s, frame, info in _task_chunk([spec], executor, str(out)):
-            if info == _ELSEWHERE:  # a third batch took it meanwhile
+        finished, fails = _task_chunk([spec], executor, str(out))
+        for chunk in finished:
+            done(chunk)
+        for s, why in fails:
+            if why == _ELSEWHERE:  # a third batch took it meanwhile
                 waiting.append(s)
-            elif frame is None:
-                failed[s.run_id] = info
             else:
-                done(s, frame, info)
+                failed[s.run_id] = why
 
 
-def _run_local(todo: Sequence[RunSpec], jobs: int, threads: int | None, out: Path | None, done, failed: dict, bar) -> None:
+def _run_local(todo: Sequence[RunSpec], jobs: int, threads: int | None, out: Path | None, done, failed: dict, bar,
+               together: bool = True) -> None:
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe with torch/Mesa threads; spawn is Mesa's own default
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, os.getpid()))
     target = str(out) if out is not None else None
     try:
-        pending = {pool.submit(_task_chunk, chunk, "local", target): chunk for chunk in chunks(todo, jobs)}
+        pending = {pool.submit(_task_chunk, chunk, "local", target, together): chunk for chunk in chunks(todo, jobs)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 chunk = pending.pop(fut)
                 try:
-                    results = fut.result()
+                    outcome = fut.result()
                 except BrokenProcessPool as exc:
-                    results = [(spec, None, f"worker process died: {exc}") for spec in chunk]
+                    outcome = ([], [(spec, f"worker process died: {exc}") for spec in chunk])
                 except Exception as exc:  # noqa: BLE001
-                    results = [(spec, None, _error_text(exc)) for spec in chunk]
-                _collect(results, done, failed, bar)
+                    outcome = ([], [(spec, _error_text(exc)) for spec in chunk])
+                _collect(outcome, done, failed, bar)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(results: list[tuple[RunSpec, Any, Any]], done, failed: dict, bar) -> None:
-    for spec, frame, info in results:
-        if frame is None:
-            failed[spec.run_id] = info
-        else:
-            done(spec, frame, info)
-    bar.update(len(results))
+def _collect(outcome: Outcome, done, failed: dict, bar) -> None:
+    finished, fails = outcome
+    for chunk in finished:
+        done(chunk)
+    for spec, why in fails:
+        failed[spec.run_id] = why
+    bar.update(sum(len(c) for c in finished) + len(fails))
 
 
-def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out: Path | None, done, failed: dict, bar, log) -> int:
+def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out: Path | None, done, failed: dict, bar, log,
+             together: bool = True) -> int:
     try:
         import ray
     except ImportError:
@@ -302,23 +266,21 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
         in_flight = max(4, 2 * cpus)  # enough to keep the cluster busy, few enough to keep driver memory flat
         holds: dict[str, Any] = {}  # the driver claims each run it submits (it writes them)
 
+        index = RunIndex.of(out) if out is not None else RunIndex(None)
+
         def claimed(chunk: list[RunSpec]) -> list[RunSpec]:
             if out is None:
                 return chunk
             mine = []
             for spec in chunk:
-                path = _run_path(out, spec.run_id)
-                hold = claim(path)
+                hold = claim(_run_path(out, spec.run_id))
                 if hold is None:
-                    _collect([(spec, None, _ELSEWHERE)], done, failed, bar)
-                elif _finished(path):
-                    hold.release(remove=True)
-                    frame, meta = read_run(path)
-                    _collect([(spec, frame, _info(meta) | {"written": True, "status": "reused"})], done, failed, bar)
+                    _collect(([], [(spec, _ELSEWHERE)]), done, failed, bar)
                 else:
                     holds[spec.run_id] = hold
                     mine.append(spec)
-            return mine
+            _collect((_reused(index.refresh(), mine, holds), []), done, failed, bar)
+            return [s for s in mine if s.run_id in holds]
 
         def submit() -> None:
             while queue and len(pending) < in_flight:
@@ -328,7 +290,7 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
                 # One CPU per task; a whole GPU for the transformer firm (it holds a model on it).
                 gpus = 1 if any(spec.gpu for spec in chunk) else 0
                 # Workers may sit on other machines: they return the rows, the driver writes them.
-                ref = task.options(num_cpus=1, num_gpus=gpus).remote(chunk, "ray", None)
+                ref = task.options(num_cpus=1, num_gpus=gpus).remote(chunk, "ray", None, together)
                 pending[ref] = chunk
 
         submit()
@@ -337,10 +299,16 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
             for ref in ready:
                 chunk = pending.pop(ref)
                 try:
-                    results = ray.get(ref)
+                    finished, fails = ray.get(ref)
                 except Exception as exc:  # noqa: BLE001
-                    results = [(spec, None, _error_text(exc)) for spec in chunk]
-                _collect(results, done, failed, bar)
+                    finished, fails = [], [(spec, _error_text(exc)) for spec in chunk]
+                if out is not None:  # workers may sit on other machines: the driver writes what they return
+                    for c in list(finished):
+                        lost = _save(out, c)
+                        if lost:
+                            finished.remove(c)
+                            fails += [(spec, lost) for spec in c.specs]
+                _collect((finished, fails), done, failed, bar)
                 for spec in chunk:
                     holds.pop(spec.run_id).release(remove=spec.run_id not in failed)
             submit()

@@ -48,20 +48,31 @@ _VERSIONED = ("acsim", "mesa", "numpy", "pandas", "pyarrow", "scipy", "pydantic"
 _atomic = atomic_write  # every output file: whole or absent, and two writers never share a temporary file
 
 
-def rounds_table(result: Any) -> pd.DataFrame:
+def rounds_table(result: Any, body: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
     """Every round of every model run, in run order, with the run's id columns first.
 
     One concatenation and one id table repeated per row: inserting the ids into each
-    run's frame first took 2 of the 4.4 s of a 1,000-run batch's outputs."""
-    runs = _ordered(result)
+    run's frame first took 2 of the 4.4 s of a 1,000-run batch's outputs. ``body``:
+    :func:`_rounds_body` of the model runs, when the caller has it already."""
+    runs = [r for r in _ordered(result) if r.kind == "model"]
     if not runs:
         return pd.DataFrame()
-    ids = pd.DataFrame([{"run_id": r.run_id, "point_index": r.point_index, "seed": r.seed, **r.point} for r in runs])
+    rows, lengths = body if body is not None else _rounds_body(result, runs)
+    ids = _ids(runs)
+    rows = rows.drop(columns=[c for c in ids.columns if c in rows.columns])
+    return pd.concat([ids.iloc[np.repeat(np.arange(len(runs)), lengths)].reset_index(drop=True), rows], axis=1)
+
+
+def _ids(runs: list[Any]) -> pd.DataFrame:
+    return pd.DataFrame([{"run_id": r.run_id, "point_index": r.point_index, "seed": r.seed, **r.point} for r in runs])
+
+
+def _rounds_body(result: Any, runs: list[Any]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The model runs' rows, one after the other, and each run's number of rows."""
+    if hasattr(result.frames, "body"):  # a batch's RunFrames: a few chunk frames, not every run's
+        return result.frames.body([r.run_id for r in runs])
     frames = [result.frames[r.run_id] for r in runs]
-    body = pd.concat(frames, ignore_index=True)
-    body = body.drop(columns=[c for c in ids.columns if c in body.columns])
-    rows = ids.iloc[np.repeat(np.arange(len(runs)), [len(f) for f in frames])].reset_index(drop=True)
-    return pd.concat([rows, body], axis=1)
+    return pd.concat(frames, ignore_index=True), np.array([len(f) for f in frames], dtype=np.int64)
 
 
 def _ordered(result: Any) -> list[Any]:
@@ -73,68 +84,81 @@ def _ordered(result: Any) -> list[Any]:
     return out
 
 
-def _outcome(alpha_final: float) -> str:
-    if alpha_final <= 0.0:
-        return "unravelled"
-    if alpha_final >= 1.0:
-        return "everyone"
-    return "partial"
+def _outcome(alpha_final: np.ndarray) -> np.ndarray:
+    return np.where(alpha_final <= 0.0, "unravelled", np.where(alpha_final >= 1.0, "everyone", "partial"))
 
 
-def summary_table(result: Any) -> pd.DataFrame:
-    """One row per run (see the module docstring)."""
+def summary_table(result: Any, body: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per run (see the module docstring); model runs' from their rows at once."""
+    runs = _ordered(result)
+    model = [r for r in runs if r.kind == "model"]
+    parts = []
+    if model:
+        parts.append(_model_summary(result, model, body if body is not None else _rounds_body(result, model)))
     rows = []
-    for r in _ordered(result):
-        f = result.frames[r.run_id]
-        info = result.infos.get(r.run_id, {})
-        base = {"run_id": r.run_id, "point_index": r.point_index, "seed": r.seed, **r.point}
+    for r in runs:
         if r.kind == "experiment":
-            row = f.iloc[0].to_dict()
+            row = result.frames[r.run_id].iloc[0].to_dict()
             row.pop("seed", None)
-            rows.append({**base, **row, "wall_seconds": info.get("wall_seconds")})
-            continue
-        last = f.iloc[-1]
-        a_final = float(last["alpha_end"])
-        rows.append({
-            **base,
-            "n_workers": int(r.params["n_workers"]),
-            "firm": str(last["firm"]),
-            "rounds": int(len(f)),
-            "alpha_initial": float(f["alpha"].iloc[0]),
-            "alpha_final": a_final,
-            "members_initial": int(f["members"].iloc[0]),
-            "members_final": int(last["members_end"]),
-            "alpha_max": float(f["alpha_end"].max()),
-            "S_initial": float(f["S"].iloc[0]),
-            "S_final": float(last["S"]),
-            "threshold_median": float(last["threshold_median"]),
-            "outcome": _outcome(a_final),
-            "principal_status": str(last["principal_status"]),
-            # "reached" was true at some round and the collective later fell below that size
-            "principal_unravelled": bool((f["principal_status"] == "unravelled").any()),
-            "recruits_total": int(f["recruits"].sum()),
-            "spend_total": float(last["spend_total"]),
-            "alpha_crit": float(last["alpha_crit"]),
-            "members_crit": float(last["members_crit"]) if "members_crit" in f else math.nan,
-            "B_crit": float(last["B_crit"]),
-            "B_crit_total": float(last["B_crit_total"]),
-            "spend_over_B_total": float(last["spend_total"]) / float(last["B_crit_total"])
-            if math.isfinite(float(last["B_crit_total"])) and float(last["B_crit_total"]) > 0 else math.nan,
-            "wall_seconds": info.get("wall_seconds"),
-            **_others_summary(f, last),
-        })
-    return pd.DataFrame(rows)
+            rows.append({**_base(r), **row, "wall_seconds": result.infos.get(r.run_id, {}).get("wall_seconds")})
+    if rows:
+        parts.append(pd.DataFrame(rows))
+    if not parts:
+        return pd.DataFrame()
+    if len(parts) == 1:
+        return parts[0]
+    order = {r.run_id: i for i, r in enumerate(runs)}
+    both = pd.concat(parts, ignore_index=True)
+    return both.iloc[np.argsort(both["run_id"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
 
 
-def _others_summary(f: pd.DataFrame, last: pd.Series) -> dict[str, float]:
-    """Each further collective's start, end and last success (acsim.abm.collectives' columns)."""
-    out: dict[str, float] = {}
+def _base(r: Any) -> dict[str, Any]:
+    return {"run_id": r.run_id, "point_index": r.point_index, "seed": r.seed, **r.point}
+
+
+def _model_summary(result: Any, runs: list[Any], body: tuple[pd.DataFrame, np.ndarray]) -> pd.DataFrame:
+    """Each model run's start, end and principal, read off its first and last rows (and sums over its rows)."""
+    f, lengths = body
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    last_at = starts + lengths - 1
+
+    def first(col: str) -> np.ndarray:
+        return f[col].to_numpy()[starts]
+
+    def last(col: str) -> np.ndarray:
+        return f[col].to_numpy()[last_at]
+
+    a_final = last("alpha_end").astype(float)
+    spend, b_total = last("spend_total").astype(float), last("B_crit_total").astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(b_total) & (b_total > 0), spend / b_total, math.nan)
+    d: dict[str, Any] = {
+        **_ids(runs).to_dict("list"),
+        "n_workers": [int(r.params["n_workers"]) for r in runs],
+        "firm": last("firm").astype(str).tolist(),
+        "rounds": lengths,
+        "alpha_initial": first("alpha").astype(float), "alpha_final": a_final,
+        "members_initial": first("members").astype(np.int64), "members_final": last("members_end").astype(np.int64),
+        "alpha_max": np.maximum.reduceat(f["alpha_end"].to_numpy(dtype=float), starts),
+        "S_initial": first("S").astype(float), "S_final": last("S").astype(float),
+        "threshold_median": last("threshold_median").astype(float),
+        "outcome": _outcome(a_final).tolist(),
+        "principal_status": last("principal_status").astype(str).tolist(),
+        # "reached" was true at some round and the collective later fell below that size
+        "principal_unravelled": np.logical_or.reduceat((f["principal_status"] == "unravelled").to_numpy(), starts),
+        "recruits_total": np.add.reduceat(f["recruits"].to_numpy(dtype=np.int64), starts),
+        "spend_total": spend,
+        "alpha_crit": last("alpha_crit").astype(float),
+        "members_crit": last("members_crit").astype(float) if "members_crit" in f else np.full(len(runs), math.nan),
+        "B_crit": last("B_crit").astype(float), "B_crit_total": b_total, "spend_over_B_total": ratio,
+        "wall_seconds": [result.infos.get(r.run_id, {}).get("wall_seconds") for r in runs],
+    }
     j = 2
-    while f"alpha_c{j}" in f:
-        out.update({f"alpha_initial_c{j}": float(f[f"alpha_c{j}"].iloc[0]), f"alpha_final_c{j}": float(last[f"alpha_end_c{j}"]),
-                    f"members_final_c{j}": float(last[f"members_end_c{j}"]), f"S_final_c{j}": float(last[f"S_c{j}"])})
+    while f"alpha_c{j}" in f:  # each further collective's start, end and last success (acsim.abm.collectives)
+        d.update({f"alpha_initial_c{j}": first(f"alpha_c{j}").astype(float), f"alpha_final_c{j}": last(f"alpha_end_c{j}").astype(float),
+                  f"members_final_c{j}": last(f"members_end_c{j}").astype(float), f"S_final_c{j}": last(f"S_c{j}").astype(float)})
         j += 1
-    return out
+    return pd.DataFrame(d)
 
 
 # --------------------------------------------------------------------------- provenance
@@ -184,10 +208,12 @@ def write_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
-    summary = summary_table(result)
     kind = loaded.scenario.kind
+    model_runs = [r for r in _ordered(result) if r.kind == "model"]
+    body = _rounds_body(result, model_runs) if model_runs else None  # one concatenation for both tables
+    summary = summary_table(result, body)
     if kind == "model":
-        rounds = rounds_table(result)
+        rounds = rounds_table(result, body)
         paths["rounds"] = _atomic(out / "rounds.parquet", lambda p: rounds.to_parquet(p, index=False))
         paths["rounds_csv"] = _atomic(out / "rounds.csv", lambda p: rounds.to_csv(p, index=False))
     paths["summary"] = _atomic(out / "summary.parquet", lambda p: summary.to_parquet(p, index=False))
@@ -215,7 +241,7 @@ def _manifest(loaded: Any, result: Any, started: str | None, address: str | None
     for r in _ordered(result):
         info = result.infos.get(r.run_id, {})
         runs.append({"run_id": r.run_id, "point_index": r.point_index, "seed": r.seed, "point": r.point,
-                     "file": f"runs/{r.run_id}.parquet", **info})
+                     "file": f"runs/{r.run_id}.parquet", **info})  # a chunked run's info names its chunk file
     walls = [x["wall_seconds"] for x in runs if isinstance(x.get("wall_seconds"), (int, float))]
     return {
         "acsim_manifest": 1,

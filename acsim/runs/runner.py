@@ -3,7 +3,8 @@
 A run's file ``runs/<run_id>.parquet`` holds its rows (per round for the model, one row
 for an experiment's training run) and, in the Parquet metadata, its spec and how it went
 (wall time, host). It is written atomically (:func:`acsim.runs.store.atomic_write`):
-readers see the whole file or none, so a file that is there is a finished run.
+readers see the whole file or none, so a file that is there is a finished run. Several
+runs computed and saved together: :mod:`acsim.runs.chunks`.
 """
 
 from __future__ import annotations
@@ -28,21 +29,36 @@ _META_KEY = b"acsim.run"
 
 
 def run_params(params: dict, seed: int) -> ModelParams:
+    """The validated model parameters of a run. A batch's seeds of one sweep point share their
+    parameters: validated once (0.13 ms a run, a tenth of a 10,000-run grid), then copied per seed."""
+    key = json.dumps(params, sort_keys=True, default=str)
+    base = _VALIDATED.get(key)
+    if base is None:
+        base = _validate(params)
+        if len(_VALIDATED) >= 1024:
+            _VALIDATED.clear()
+        _VALIDATED[key] = base
+    return base.model_copy(update={"seed": int(seed)})  # the seed is any int: nothing to check
+
+
+_VALIDATED: dict[str, ModelParams] = {}
+
+
+def _validate(params: dict) -> ModelParams:
     p = dict(params)
     fp = dict(p.get("firm_params") or {})
     curve = fp.get("curve")
     if isinstance(curve, list) and len(curve) == 2:
         fp["curve"] = (curve[0], curve[1])  # (α, S) samples travel as lists (JSON); the model wants a pair
     p["firm_params"] = fp
-    return ModelParams(**p, seed=int(seed))
+    p.setdefault("worker_agents", 0)  # nobody reads per-worker agents headless; same rows
+    return ModelParams(**p, seed=0)
 
 
 def execute_run(spec: RunSpec) -> pd.DataFrame:
     """The rows of one run (per round for the model, one row for an experiment run)."""
     if spec.kind == "model":
         params = run_params(spec.params, spec.seed)
-        if "worker_agents" not in spec.params:
-            params = params.replace(worker_agents=0)  # nobody reads per-worker agents headless; same rows
         model = CollectiveActionModel(params)
         try:
             return model.run().reset_index(drop=True)
@@ -103,8 +119,7 @@ def write_run(out_dir: Path, spec: RunSpec, frame: pd.DataFrame, info: dict) -> 
 
     path = _run_path(out_dir, spec.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"run_id": spec.run_id, "kind": spec.kind, "seed": spec.seed, "point": spec.point,
-            "point_index": spec.point_index, "params": spec.params, **info}
+    meta = _meta(spec, info)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: dumps(meta).encode()})
     return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
@@ -117,6 +132,11 @@ def read_run(path: str | Path) -> tuple[pd.DataFrame, dict]:
     table = pq.read_table(path)
     meta = json.loads(table.schema.metadata[_META_KEY])
     return table.to_pandas(), meta
+
+
+def _meta(spec: RunSpec, info: dict) -> dict:
+    return {"run_id": spec.run_id, "kind": spec.kind, "seed": spec.seed, "point": spec.point,
+            "point_index": spec.point_index, "params": spec.params, **info}
 
 
 def _finished(path: Path) -> bool:

@@ -163,14 +163,19 @@ class LoadedScenario:
     def runs(self) -> list["RunSpec"]:
         """Every run of the batch: sweep points × seeds (× sizes for experiments)."""
         out: list[RunSpec] = []
+        text = self._text_columns()
         for i, (point, sc) in enumerate(zip(self.points, self.resolved)):
+            columns = self.point_columns(point, text)
             for kind, params, seed, extra in expand(sc, self.base_dir):
-                out.append(RunSpec.make(kind, params, seed, {**self.point_columns(point), **extra}, i))
+                out.append(RunSpec.make(kind, params, seed, {**columns, **extra}, i))
         return out
 
-    def point_columns(self, point: dict[str, Any]) -> dict[str, Any]:
+    def _text_columns(self) -> set[str]:
+        return {k for p in self.points for k, v in p.items() if isinstance(v, (dict, list))}
+
+    def point_columns(self, point: dict[str, Any], text: set[str] | None = None) -> dict[str, Any]:
         """A sweep point as table columns: a parameter swept over tables (distributions) is JSON text throughout."""
-        text = {k for p in self.points for k, v in p.items() if isinstance(v, (dict, list))}
+        text = self._text_columns() if text is None else text
         return {k: (json.dumps(v, sort_keys=True) if k in text else v) for k, v in point.items()}
 
     @property

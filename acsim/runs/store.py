@@ -9,8 +9,8 @@ Nothing here imports the rest of acsim, so every layer can use it.
   pick (pid + random token), flushed and fsync'd, then ``os.replace``: a reader sees the
   old file or the new one, never half of either, and two writers of one path never
   touch each other's temporary file (the last ``replace`` wins, whole).
-* :func:`claim` takes an exclusive ``flock`` on ``.<name>.lock`` beside a run's file.
-  Two ``acsim run`` processes on one output folder each skip the runs the other holds
+* :func:`claim` takes an exclusive lock on one run: one byte of ``runs/.claims`` (Linux)
+  or a ``flock`` on ``.<name>.lock`` beside the run's file. Two ``acsim run`` processes on one output folder each skip the runs the other holds
   and wait for them at the end, so together they compute every run once. The kernel
   drops the lock when its holder dies, however it dies (SIGKILL included), so a killed
   batch never leaves a run claimed.
@@ -21,12 +21,14 @@ Nothing here imports the rest of acsim, so every layer can use it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import math
 import os
 import secrets
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -81,31 +83,57 @@ def temp_owner_alive(tmp: Path) -> bool:
 
 
 class Claim:
-    """An exclusive hold on one run (an open, ``flock``'d lock file); :meth:`release` ends it."""
+    """An exclusive hold on one run (an open descriptor holding its lock); :meth:`release` ends it."""
 
-    def __init__(self, fd: int, lock_path: Path) -> None:
+    def __init__(self, fd: int, lock_path: Path | None) -> None:
         self.fd, self.lock_path = fd, lock_path
 
     def release(self, remove: bool = False) -> None:
-        """Drop the claim; ``remove`` deletes the lock file (only once the run's file exists,
+        """Drop the claim; ``remove`` deletes a per-run lock file (only once the run is saved,
         so a process that opened it before the deletion finds the run finished)."""
         if self.fd < 0:
             return
-        if remove:
+        if remove and self.lock_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.lock_path)
-        os.close(self.fd)  # closing the last descriptor releases the flock
+        os.close(self.fd)  # closing the last descriptor releases the lock
         self.fd = -1
+
+
+CLAIMS = ".claims"  # the one lock file of a runs folder (byte-range locks, one byte per run)
+# Linux's open-file-description locks: byte-range, held by a descriptor (so two claims in one
+# process exclude each other too, as flock does), dropped by the kernel when the holder dies.
+_OFD = (getattr(fcntl, "F_OFD_SETLK", None), getattr(fcntl, "F_OFD_SETLKW", None))
+
+
+def _byte(name: str) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)  # one of 2^60 bytes: no two runs share one
 
 
 def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
     """Claim the run whose file is ``path``: a :class:`Claim`, or None if another process holds it.
 
-    ``wait=True`` blocks until the holder is done (or dead) and then claims it.
+    ``wait=True`` blocks until the holder is done (or dead) and then claims it. On Linux a
+    claim locks one byte of ``runs/.claims`` (an open-file-description lock: ~10 µs, where
+    creating a lock file per run took 0.2-0.5 ms, a third of a 10,000-run batch); elsewhere
+    it ``flock`` s ``.<name>.lock`` beside the run's file.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if _OFD[0] is not None:
+        lock_path = path.parent / CLAIMS
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        # struct flock {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid (0 for OFD)}
+        request = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _byte(path.stem), 1, 0)
+        try:
+            fcntl.fcntl(fd, _OFD[1] if wait else _OFD[0], request)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return None
+            raise
+        return Claim(fd, None)
     lock_path = path.with_name(f".{path.name}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

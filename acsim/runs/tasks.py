@@ -1,0 +1,110 @@
+"""How a batch's runs are cut into tasks, and which executor runs them (``executor = "auto"``).
+
+A task is a chunk of runs that one worker computes and saves as one file
+(:func:`acsim.runs.chunks.write_chunk`): a training run alone (it takes seconds and is best
+scheduled on its own; on Ray a chunk's runs come back only together), cheap runs together
+(for runs of a few milliseconds the task's round trip and the file are the whole cost, and
+theory-firm runs of one shape are stepped as one ensemble, :mod:`acsim.abm.ensemble`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Sequence
+
+from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.runs.store import RunSpec
+
+__all__ = ["chunks", "choose_executor", "default_jobs"]
+
+def trains(spec: RunSpec) -> bool:
+    """Whether a run trains a model (an experiment run, or a text firm)."""
+    return spec.kind == "experiment" or spec.params.get("firm") in TEXT_LEARNERS
+
+
+# A chunk of cheap runs: at most this much estimated work (a killed batch loses at most the
+# chunks in progress), this many runs, and workers × runs cells (acsim.abm.ensemble.MAX_CELLS).
+CHUNK_SECONDS = 2.0
+CHUNK_RUNS = 1000
+CHUNK_CELLS = 2_000_000
+
+
+def _shape(spec: RunSpec) -> tuple:
+    """Runs with the same shape give the same row columns and can be stepped together."""
+    p = spec.params
+    return (spec.kind, p.get("firm", "theory"), int(p.get("n_workers", 1000)), int(p.get("rounds", 20)),
+            len(p.get("collectives") or ()))
+
+
+def _estimate(spec: RunSpec) -> float:
+    """Seconds one cheap run takes on its own (rounds × workers, and its file)."""
+    p = spec.params
+    return int(p.get("rounds", 20)) * int(p.get("n_workers", 1000)) * WORKER_ROUND_SECONDS + RUN_FILE_SECONDS
+
+
+def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
+    """Runs grouped into tasks: a training run alone, cheap runs (no training) in chunks.
+
+    A chunk holds runs of one shape (:func:`_shape`), at most :data:`CHUNK_SECONDS` of
+    estimated work, :data:`CHUNK_RUNS` runs and :data:`CHUNK_CELLS` workers × runs, and
+    with several workers at most a (2 · jobs)-th of the runs, so every worker gets some.
+    Each chunk is one task and one file: for runs of a few milliseconds the task's round
+    trip and the file are the whole cost.
+    """
+    todo = list(todo)
+    if any(trains(s) for s in todo):
+        return [[s] for s in todo]
+    by_shape: dict[tuple, list[RunSpec]] = {}
+    for spec in todo:
+        by_shape.setdefault(_shape(spec), []).append(spec)
+    spread = max(1, math.ceil(len(todo) / (2 * jobs))) if jobs > 1 else CHUNK_RUNS
+    out = []
+    for shape, specs in by_shape.items():
+        size = min(CHUNK_RUNS, spread, max(1, int(CHUNK_SECONDS / _estimate(specs[0]))), max(1, CHUNK_CELLS // max(shape[2], 1)))
+        out += [specs[i:i + size] for i in range(0, len(specs), size)]
+    return out
+
+
+# What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas),
+# and what a cheap run costs per worker and round and per file: a quickstart run (10,000
+# workers, 20 rounds) is ~9 ms of rounds and ~5 ms of writing (benchmarks/README.md).
+POOL_START_SECONDS = 2.0
+WORKER_ROUND_SECONDS = 4.5e-8
+RUN_FILE_SECONDS = 5e-3
+
+
+def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[str, str]:
+    """``executor = "auto"``: serial unless a pool saves more than it costs to start; and why.
+
+    ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool; runs that train nothing
+    are estimated from their size (rounds × workers) and go to the pool when the estimated
+    serial time exceeds the pool's start-up (about 2 s on 2 cores: the quickstart scenario's
+    24 runs took 1.35x longer on the pool than one after another).
+    """
+    todo = list(todo)
+    if jobs is not None and jobs >= 2:
+        return "local", f"--jobs {jobs} asks for a pool"
+    n_jobs = jobs or default_jobs("local", todo)
+    if n_jobs < 2 or len(todo) < 2:
+        return "serial", f"{len(todo)} run{'s' if len(todo) != 1 else ''}, {n_jobs} core{'s' if n_jobs != 1 else ''}"
+    if any(trains(s) for s in todo):
+        return "local", f"{len(todo)} training runs"
+    work = sum(int(s.params.get("rounds", 20)) * int(s.params.get("n_workers", 1000)) * WORKER_ROUND_SECONDS + RUN_FILE_SECONDS
+               for s in todo)
+    if work > POOL_START_SECONDS:
+        return "local", f"{len(todo)} runs, ~{work:.0f} s of work one after another"
+    return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: less than a pool takes to start"
+
+
+def default_jobs(executor: str, runs: Sequence[RunSpec]) -> int:
+    """Local workers: one per core, but one per GPU for transformer runs (each holds a model)."""
+    n = os.cpu_count() or 1
+    if any(r.gpu for r in runs):
+        try:
+            import torch
+
+            n = max(1, torch.cuda.device_count()) if torch.cuda.is_available() else n
+        except ImportError:
+            pass
+    return max(1, min(n, len(runs))) if runs else 1

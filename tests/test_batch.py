@@ -346,12 +346,20 @@ def test_auto_runs_small_cheap_batches_serially_and_large_or_training_ones_on_th
     def model(n, rounds, firm="theory", seeds=1):
         return [B.RunSpec.make("model", {"n_workers": n, "rounds": rounds, "firm": firm}, s) for s in range(seeds)]
 
+    def network(n, rounds, seeds):  # network beliefs: one model at a time
+        return [B.RunSpec.make("model", {"n_workers": n, "rounds": rounds, "network": "barabasi_albert", "belief": "network"}, s)
+                for s in range(seeds)]
+
     quickstart = model(10_000, 20, seeds=24)
-    assert choose_executor(quickstart)[0] == "serial"  # 24 runs: ~0.3 s of work
+    assert choose_executor(quickstart)[0] == "serial"  # 24 runs: ~0.1 s of work
     assert choose_executor(quickstart, 2)[0] == "local"  # --jobs 2 asks for a pool
+    if (os.cpu_count() or 1) == 2:
+        # stepped together, 1,000 such runs are ~3.4 s: measured 3.4 s serial, 3.5 s on the pool
+        assert choose_executor(model(10_000, 20, seeds=1000))[0] == "serial"
+        assert choose_executor(model(1000, 10, seeds=20_000))[0] == "local"  # ~12 s stepped together
+        assert choose_executor(network(10_000, 20, seeds=1000))[0] == "local"  # ~14 s one model at a time
     if (os.cpu_count() or 1) >= 2:
-        assert choose_executor(model(10_000, 20, seeds=1000))[0] == "local"  # ~14 s of work
         assert choose_executor(model(2000, 4, firm="bow", seeds=2))[0] == "local"  # two trainings
-    assert choose_executor(model(10_000, 20, seeds=1000), 1)[0] == "serial"  # one core: nothing to share
+    assert choose_executor(network(10_000, 20, seeds=1000), 1)[0] == "serial"  # one core: nothing to share
     result = B.execute(quickstart[:3], None, "auto", progress=False, log=None)
     assert result.executor == "serial" and result.complete

@@ -46,6 +46,17 @@ def test_startup_imports_only_what_the_command_needs():
     assert "importlib.metadata" in _imported("--version")
 
 
+def test_a_bow_firms_process_does_not_load_torch_dynamo():
+    """torch.optim's Optimizer imports torch._dynamo (1.5 s) on its first use; the bow firm's default
+    (Newton) solver trains without one, so a bow batch's processes never pay for it."""
+    code = ("import sys; from acsim.abm.model import CollectiveActionModel, ModelParams; "
+            "m = CollectiveActionModel(ModelParams(firm='bow', n_workers=200, rounds=1, seed=0, initial_alpha=0.1)); "
+            "rows = m.run(); assert rows['S_source'].iloc[0] == 'trained:bow'; print('torch' in sys.modules, 'torch._dynamo' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["True", "False"]  # torch trained the firm; dynamo never loaded
+
+
 def test_bounds_prints_critical_masses_and_writes_png(tmp_path):
     out = tmp_path / "fig" / "bounds.png"
     r = acsim("bounds", "--xi", "0.001", "--target", "0.9", "--cost", "0.2", "--gamma", "0.5", "--out", str(out))

@@ -13,7 +13,9 @@ import math
 import os
 from typing import Sequence
 
+from acsim.abm import ensemble
 from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.runs.runner import run_params
 from acsim.runs.store import RunSpec
 
 __all__ = ["chunks", "choose_executor", "default_jobs"]
@@ -67,20 +69,37 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
 
 
 # What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas),
-# and what a cheap run costs per worker and round and per file: a quickstart run (10,000
-# workers, 20 rounds) is ~9 ms of rounds and ~5 ms of writing (benchmarks/README.md).
+# and what a cheap run costs: one model at a time, per worker and round and per file (a
+# quickstart run, 10,000 workers and 20 rounds, is ~9 ms of rounds and ~5 ms of writing);
+# in an ensemble (acsim.abm.ensemble), per run and per worker (building the model, its draws,
+# sorts and recruitment plan: 0.67 ms a run at 1,000 workers, 3.4 ms at 10,000; benchmarks/README.md).
 POOL_START_SECONDS = 2.0
 WORKER_ROUND_SECONDS = 4.5e-8
 RUN_FILE_SECONDS = 5e-3
+ENSEMBLE_RUN_SECONDS = 3e-4
+ENSEMBLE_WORKER_SECONDS = 3.1e-7
+
+
+def _work(spec: RunSpec) -> float:
+    """Seconds a cheap run takes in this process, stepped with others where it can be."""
+    try:
+        together = spec.kind == "model" and ensemble.why_not(run_params(spec.params, spec.seed)) is None
+    except Exception:  # noqa: BLE001 - a run that does not validate fails fast either way
+        together = False
+    if together:
+        return ENSEMBLE_RUN_SECONDS + int(spec.params.get("n_workers", 1000)) * ENSEMBLE_WORKER_SECONDS
+    return _estimate(spec)
 
 
 def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[str, str]:
     """``executor = "auto"``: serial unless a pool saves more than it costs to start; and why.
 
-    ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool; runs that train nothing
-    are estimated from their size (rounds × workers) and go to the pool when the estimated
-    serial time exceeds the pool's start-up (about 2 s on 2 cores: the quickstart scenario's
-    24 runs took 1.35x longer on the pool than one after another).
+    ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool;
+    runs that train nothing are estimated (:func:`_work`) and go to the pool when it pays:
+    a pool of n workers takes its start-up (about 2 s) plus the work over a speed-up of about
+    0.75·n (this 2-core machine runs two CPU-bound processes ~1.45× faster than one), so it
+    wins from work > start · s/(s − 1): 6 s on 2 cores. (The 1,000-run quickstart sweep, 3.4 s
+    of ensemble work, took 3.5 s on the pool and 3.4 s serially.)
     """
     todo = list(todo)
     if jobs is not None and jobs >= 2:
@@ -90,11 +109,12 @@ def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[s
         return "serial", f"{len(todo)} run{'s' if len(todo) != 1 else ''}, {n_jobs} core{'s' if n_jobs != 1 else ''}"
     if any(trains(s) for s in todo):
         return "local", f"{len(todo)} training runs"
-    work = sum(int(s.params.get("rounds", 20)) * int(s.params.get("n_workers", 1000)) * WORKER_ROUND_SECONDS + RUN_FILE_SECONDS
-               for s in todo)
-    if work > POOL_START_SECONDS:
+    work = sum(_work(s) for s in todo)
+    speedup = 0.75 * n_jobs
+    pays = POOL_START_SECONDS * speedup / (speedup - 1.0)
+    if work > pays:
         return "local", f"{len(todo)} runs, ~{work:.0f} s of work one after another"
-    return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: less than a pool takes to start"
+    return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: a pool pays from ~{pays:.0f} s"
 
 
 def default_jobs(executor: str, runs: Sequence[RunSpec]) -> int:

@@ -108,3 +108,32 @@ def test_the_summary_is_each_runs_rows_read_off_first_last_and_over_all_rounds(t
     assert (summary["members_final"] == g["members_end"].last()).all() and summary["members_final"].dtype == "int64"
     assert list(summary["outcome"]) == ["unravelled" if a <= 0 else "everyone" if a >= 1 else "partial"
                                         for a in summary["alpha_final"]]
+
+
+def test_a_resumed_chunk_gives_every_run_its_own_rows_whatever_order_it_was_saved_in(tmp_path):
+    """A chunk saves the ensemble's runs first and the one-by-one runs after them; a rerun must
+    read each run's rows back, not the rows at its position in the batch (review of issue 16)."""
+    runs = [B.RunSpec.make("model", {"n_workers": 50, "rounds": 3, "coordination": q, "initial_alpha": 0.1}, s)
+            for q in (0.5, 1.0) for s in range(2)]
+    first = B.execute(runs, tmp_path, executor="serial", progress=False, log=None)
+    assert len(list((tmp_path / "runs").glob("chunk-*.parquet"))) == 1
+    again = B.execute(runs, tmp_path, executor="serial", progress=False, log=None)
+    assert again.skipped == 4 and again.computed == 0
+    for r in runs:
+        assert_frame_equal(again.frames[r.run_id], first.frames[r.run_id], check_exact=True)
+        assert_frame_equal(again.frames[r.run_id], B.execute_run(r), check_exact=True)
+    part = B.execute(runs[1:3], tmp_path, executor="serial", progress=False, log=None)  # some of a file's runs
+    for r in runs[1:3]:
+        assert_frame_equal(part.frames[r.run_id], first.frames[r.run_id], check_exact=True)
+
+
+def test_the_run_index_reads_a_rewritten_file_again(tmp_path):
+    runs = [B.RunSpec.make("model", {"n_workers": 50, "rounds": 3}, s) for s in range(3)]
+    B.execute(runs, tmp_path, executor="serial", progress=False, log=None)
+    index = B.RunIndex.of(tmp_path)
+    assert all(r.run_id in index for r in runs)
+    chunk = next((tmp_path / "runs").glob("chunk-*.parquet"))
+    chunk.unlink()
+    assert not any(r.run_id in index.refresh() for r in runs)
+    again = B.execute(runs, tmp_path, executor="serial", progress=False, log=None)
+    assert again.computed == 3 and all(r.run_id in index.refresh() for r in runs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -75,8 +76,18 @@ class _BoundCurve:
         if self.theory is None:
             raise ValueError("this firm has no theory bound: give theory_params (xi, and p or tau for the strategy)")
         if self._bound_curve is None:
-            self._bound_curve = as_success_curve(self.theory.success)
+            self._bound_curve = _bound_curve(self.theory)
         return self._bound_curve
+
+
+@lru_cache(maxsize=64)
+def _bound_curve(theory: TheoryBound) -> SuccessCurve:
+    """A bound as a success curve, built once per bound (an adaptive grid: ~45k points, a few ms)
+    and shared by the models of a process, so its arrays are read-only."""
+    curve = as_success_curve(theory.success)
+    for arr in (curve.alpha, curve.values):
+        arr.flags.writeable = False
+    return curve
 
 
 class CurveEngine(_BoundCurve):

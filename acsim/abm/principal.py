@@ -65,8 +65,8 @@ def _homogeneous(curve: SuccessCurve, n: int, c: float, g: float) -> tuple:
     alpha_crit = float(economics.critical_mass(curve, c, g))
     b = float(economics.principal_investment(curve, c, g, alpha_crit)) if math.isfinite(alpha_crit) else math.inf
     value = (k_crit, k_stable, alpha_crit, b, "integral")
-    if len(_HOMOGENEOUS) >= 4096:
-        _HOMOGENEOUS.clear()
+    if len(_HOMOGENEOUS) >= 64:  # it keeps its curves alive: a few, not one per run of a batch
+        _HOMOGENEOUS.pop(next(iter(_HOMOGENEOUS)))
     _HOMOGENEOUS[key] = (curve, value)
     return value
 

@@ -159,7 +159,8 @@ class RunIndex:
     def __init__(self, out_dir: Path | None) -> None:
         self.dir = None if out_dir is None else runs_dir(out_dir)
         self.where: dict[str, tuple[Path, int, int]] = {}  # run id → (file, first row, rows); rows −1: a run file
-        self._files: dict[str, list[str]] = {}  # file name → its run ids
+        # file name → (its size and mtime when read, its runs as (run id, first row, rows))
+        self._files: dict[str, tuple[tuple[int, int], list[tuple[str, int, int]]]] = {}
         self.refresh()
 
     @classmethod
@@ -176,27 +177,34 @@ class RunIndex:
             return self
         import pyarrow.parquet as pq
 
-        present = {p.name: p for p in self.dir.glob("*.parquet")} if self.dir.is_dir() else {}
-        for name in [n for n in self._files if n not in present]:  # deleted since
-            for rid in self._files.pop(name):
-                self.where.pop(rid, None)
-        for name, path in present.items():
-            if name in self._files:
+        present = {}
+        for p in (self.dir.glob("*.parquet") if self.dir.is_dir() else ()):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
                 continue
+            present[p.name] = (p, (st.st_size, st.st_mtime_ns))
+        gone = [n for n, (sig, _) in self._files.items() if n not in present or present[n][1] != sig]
+        for name in gone:  # deleted or rewritten since: read again below
+            del self._files[name]
+        new = [n for n in present if n not in self._files]
+        for name in new:
+            path, sig = present[name]
             if not name.startswith(CHUNK_PREFIX):
                 if _finished(path):
-                    self._files[name] = [path.stem]
-                    self.where.setdefault(path.stem, (path, 0, -1))
+                    self._files[name] = (sig, [(path.stem, 0, -1)])
                 continue
             try:
                 metas = _metas(pq.read_metadata(path).metadata)
             except Exception:  # noqa: BLE001 - an unreadable chunk holds no finished run
                 continue
-            self._files[name] = [m["run_id"] for m in metas]
-            start = 0
-            for m in metas:
-                self.where.setdefault(m["run_id"], (path, start, int(m["rows"])))
-                start += int(m["rows"])
+            starts = np.r_[0, np.cumsum([int(m["rows"]) for m in metas])[:-1]] if metas else []
+            self._files[name] = (sig, [(m["run_id"], int(st), int(m["rows"])) for m, st in zip(metas, starts)])
+        if gone or new:  # a run may sit in several files: any one of those still there
+            self.where = {}
+            for name, (_, runs) in self._files.items():
+                for rid, start, rows in runs:
+                    self.where.setdefault(rid, (present[name][0], start, rows))
         return self
 
     def __contains__(self, run_id: str) -> bool:
@@ -215,6 +223,7 @@ class RunIndex:
             by_file.setdefault(self.where[rid][0], []).append(rid)
         out = []
         for path, rids in by_file.items():
+            rids = sorted(rids, key=lambda r: self.where[r][1])  # the file's order: its frame's rows match its specs
             if self.where[rids[0]][2] < 0:
                 frame, meta = read_run(path)
                 out.append(Chunk(frame, [_spec(meta)], [len(frame)], [{**meta, "status": "reused", "file": self.file(rids[0])}]))

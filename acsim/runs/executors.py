@@ -66,16 +66,16 @@ def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None, togeth
     failed: list[tuple[RunSpec, str]] = []
     holds: dict[str, Any] = {}
     mine = specs
-    if out_dir is not None:
-        for spec in specs:
-            hold = claim(_run_path(Path(out_dir), spec.run_id))
-            if hold is None:
-                failed.append((spec, _ELSEWHERE))
-            else:
-                holds[spec.run_id] = hold
-        done += _reused(RunIndex.of(Path(out_dir)), [s for s in specs if s.run_id in holds], holds)
-        mine = [s for s in specs if s.run_id in holds]
     try:
+        if out_dir is not None:  # inside the try: claims taken before a failure are released
+            for spec in specs:
+                hold = claim(_run_path(Path(out_dir), spec.run_id))
+                if hold is None:
+                    failed.append((spec, _ELSEWHERE))
+                else:
+                    holds[spec.run_id] = hold
+            done += _reused(RunIndex.of(Path(out_dir)), [s for s in specs if s.run_id in holds], holds)
+            mine = [s for s in specs if s.run_id in holds]
         started = datetime.now(timezone.utc)
         chunk, errors = compute_chunk(mine, together)
         failed += [(spec, _error_text(exc)) for spec, exc in errors]

@@ -38,7 +38,9 @@ def run_params(params: dict, seed: int) -> ModelParams:
         if len(_VALIDATED) >= 1024:
             _VALIDATED.clear()
         _VALIDATED[key] = base
-    return base.model_copy(update={"seed": int(seed)})  # the seed is any int: nothing to check
+    if int(seed) < 0:
+        return _validate({**params, "seed": int(seed)})  # the schema's own message
+    return base.model_copy(update={"seed": int(seed)})  # any other int is a valid seed
 
 
 _VALIDATED: dict[str, ModelParams] = {}
@@ -52,7 +54,8 @@ def _validate(params: dict) -> ModelParams:
         fp["curve"] = (curve[0], curve[1])  # (α, S) samples travel as lists (JSON); the model wants a pair
     p["firm_params"] = fp
     p.setdefault("worker_agents", 0)  # nobody reads per-worker agents headless; same rows
-    return ModelParams(**p, seed=0)
+    p.setdefault("seed", 0)
+    return ModelParams(**p)
 
 
 def execute_run(spec: RunSpec) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import math
 import os
 import secrets
 import struct
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -83,35 +84,69 @@ def temp_owner_alive(tmp: Path) -> bool:
 
 
 class Claim:
-    """An exclusive hold on one run (an open descriptor holding its lock); :meth:`release` ends it."""
+    """An exclusive hold on one run; :meth:`release` ends it."""
 
-    def __init__(self, fd: int, lock_path: Path | None) -> None:
-        self.fd, self.lock_path = fd, lock_path
+    def __init__(self, fd: int, lock_path: Path | None, key: tuple[str, int] | None = None) -> None:
+        self.fd, self.lock_path, self.key = fd, lock_path, key
 
     def release(self, remove: bool = False) -> None:
         """Drop the claim; ``remove`` deletes a per-run lock file (only once the run is saved,
         so a process that opened it before the deletion finds the run finished)."""
         if self.fd < 0:
             return
+        if self.key is not None:  # a byte of the shared claims file: unlock it, keep the descriptor
+            _lock(self.fd, fcntl.F_UNLCK, self.key[1], wait=False)
+            with _HELD_CHANGED:
+                _HELD.discard(self.key)
+                _HELD_CHANGED.notify_all()
+            self.fd = -1
+            return
         if remove and self.lock_path is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.lock_path)
-        os.close(self.fd)  # closing the last descriptor releases the lock
+        os.close(self.fd)  # closing the last descriptor releases the flock
         self.fd = -1
 
 
 CLAIMS = ".claims"  # the one lock file of a runs folder (byte-range locks, one byte per run)
-# Linux's open-file-description locks: byte-range, held by a descriptor (so two claims in one
-# process exclude each other too, as flock does), dropped by the kernel when the holder dies.
+# Linux's open-file-description locks: byte-range, dropped by the kernel when the holder dies
+# (SIGKILL included). This process opens each claims file once (a claim per descriptor ran
+# into the open-files limit: a Ray driver holds most of a batch); claims within the process
+# exclude each other through _HELD, since locks through one descriptor never conflict.
 _OFD = (getattr(fcntl, "F_OFD_SETLK", None), getattr(fcntl, "F_OFD_SETLKW", None))
+_FDS: dict[str, tuple[int, int]] = {}  # claims file → (pid that opened it, descriptor)
+_HELD: set[tuple[str, int]] = set()  # (claims file, byte) held by this process
+_HELD_CHANGED = threading.Condition()
 
 
 def _byte(name: str) -> int:
     return int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)  # one of 2^60 bytes: no two runs share one
 
 
+def _lock(fd: int, kind: int, byte: int, wait: bool) -> None:
+    # struct flock {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid (0 for OFD locks)}
+    fcntl.fcntl(fd, _OFD[1] if wait else _OFD[0], struct.pack("hhqqi4x", kind, os.SEEK_SET, byte, 1, 0))
+
+
+def _claims_fd(lock_path: Path) -> int:
+    key = str(lock_path)
+    pid, fd = _FDS.get(key, (-1, -1))
+    if pid == os.getpid():
+        try:  # still the file there (a deleted and recreated folder has a new one)?
+            if os.fstat(fd).st_ino == os.stat(lock_path).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+    # First use here (a forked child must not share its parent's locks), or a new file. An
+    # old descriptor stays open: claims still held through it end with their release.
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    _FDS[key] = (os.getpid(), fd)
+    return fd
+
+
 def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
-    """Claim the run whose file is ``path``: a :class:`Claim`, or None if another process holds it.
+    """Claim the run whose file is ``path``: a :class:`Claim`, or None if another process
+    (or another claim in this one) holds it.
 
     ``wait=True`` blocks until the holder is done (or dead) and then claims it. On Linux a
     claim locks one byte of ``runs/.claims`` (an open-file-description lock: ~10 µs, where
@@ -121,18 +156,24 @@ def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if _OFD[0] is not None:
-        lock_path = path.parent / CLAIMS
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        # struct flock {short l_type, l_whence; off_t l_start, l_len; pid_t l_pid (0 for OFD)}
-        request = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _byte(path.stem), 1, 0)
+        key = (str(path.parent / CLAIMS), _byte(path.stem))
+        with _HELD_CHANGED:
+            while key in _HELD:
+                if not wait:
+                    return None
+                _HELD_CHANGED.wait()
+            _HELD.add(key)
         try:
-            fcntl.fcntl(fd, _OFD[1] if wait else _OFD[0], request)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
+            fd = _claims_fd(path.parent / CLAIMS)
+            _lock(fd, fcntl.F_WRLCK, key[1], wait)
+        except BaseException as exc:
+            with _HELD_CHANGED:
+                _HELD.discard(key)
+                _HELD_CHANGED.notify_all()
+            if isinstance(exc, OSError) and exc.errno in (errno.EAGAIN, errno.EACCES):
                 return None
             raise
-        return Claim(fd, None)
+        return Claim(fd, None, key)
     lock_path = path.with_name(f".{path.name}.lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -171,7 +212,9 @@ def dumps(obj: Any) -> str:
 # recomputed rather than mixed in. 2: experiment seeds draw their own corpus; the
 # principal probes trained firms. 3: a network recruit is priced on what it hears from
 # the members after stage 3 (before: the hearing weights computed before stage 3).
-RUN_SCHEMA = "acsim-run-3"
+# 4: belief_mean is S exactly where everyone reads it, members_crit always a float, and
+# one γ's recruitment plan takes the exact Monge path (the same totals to the last bits).
+RUN_SCHEMA = "acsim-run-4"
 
 
 def run_id(kind: str, params: dict[str, Any], seed: int) -> str:

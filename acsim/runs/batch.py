@@ -33,9 +33,9 @@ import pandas as pd
 from acsim.platform.experiments import distinct_sizes
 from acsim.runs import outputs
 from acsim.runs.executors import _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial
+from acsim.runs.chunks import Chunk, RunFrames, RunIndex, read_runs
 from acsim.runs.preflight import check_inputs
 # One run and its file; re-exported here, where callers (the CLI, preflight, tests) have always found them.
-from acsim.runs.chunks import Chunk, RunFrames, RunIndex, read_runs
 from acsim.runs.runner import (
     RunSpec, _finished, run_params, _run_path, execute_run, experiment_corpus, experiment_data_params, read_run, runs_dir,
     write_run,

@@ -59,9 +59,6 @@ class Chunk:
     def __len__(self) -> int:
         return len(self.specs)
 
-    def run_frame(self, i: int) -> pd.DataFrame:
-        start = int(np.sum(self.rows[:i], dtype=np.int64))
-        return self.frame.iloc[start:start + self.rows[i]].reset_index(drop=True)
 
 
 def compute_chunk(specs: list[RunSpec], together: bool = True) -> tuple[Chunk, list[tuple[RunSpec, BaseException]]]:

@@ -149,8 +149,8 @@ def claim(path: str | os.PathLike, wait: bool = False) -> Claim | None:
     (or another claim in this one) holds it.
 
     ``wait=True`` blocks until the holder is done (or dead) and then claims it. On Linux a
-    claim locks one byte of ``runs/.claims`` (an open-file-description lock: ~10 µs, where
-    creating a lock file per run took 0.2-0.5 ms, a third of a 10,000-run batch); elsewhere
+    claim locks one byte of ``runs/.claims`` (an open-file-description lock: 5,000 claims in 0.37 s,
+    where creating a lock file per run took 0.17-0.5 ms, a third of a 10,000-run batch); elsewhere
     it ``flock`` s ``.<name>.lock`` beside the run's file.
     """
     path = Path(path)

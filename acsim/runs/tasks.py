@@ -29,7 +29,6 @@ def trains(spec: RunSpec) -> bool:
 # chunks in progress), this many runs, and workers × runs cells (acsim.abm.ensemble.MAX_CELLS).
 CHUNK_SECONDS = 2.0
 CHUNK_RUNS = 1000
-CHUNK_CELLS = 2_000_000
 
 
 def _shape(spec: RunSpec) -> tuple:
@@ -49,7 +48,7 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
     """Runs grouped into tasks: a training run alone, cheap runs (no training) in chunks.
 
     A chunk holds runs of one shape (:func:`_shape`), at most :data:`CHUNK_SECONDS` of
-    estimated work, :data:`CHUNK_RUNS` runs and :data:`CHUNK_CELLS` workers × runs, and
+    estimated work, :data:`CHUNK_RUNS` runs and :data:`acsim.abm.ensemble.MAX_CELLS` workers × runs, and
     with several workers at most a (2 · jobs)-th of the runs, so every worker gets some.
     Each chunk is one task and one file: for runs of a few milliseconds the task's round
     trip and the file are the whole cost.
@@ -63,7 +62,7 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
     spread = max(1, math.ceil(len(todo) / (2 * jobs))) if jobs > 1 else CHUNK_RUNS
     out = []
     for shape, specs in by_shape.items():
-        size = min(CHUNK_RUNS, spread, max(1, int(CHUNK_SECONDS / _estimate(specs[0]))), max(1, CHUNK_CELLS // max(shape[2], 1)))
+        size = min(CHUNK_RUNS, spread, max(1, int(CHUNK_SECONDS / _estimate(specs[0]))), max(1, ensemble.MAX_CELLS // max(shape[2], 1)))
         out += [specs[i:i + size] for i in range(0, len(specs), size)]
     return out
 

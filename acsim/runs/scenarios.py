@@ -24,7 +24,7 @@ from acsim.platform import collectives
 from acsim.platform import experiments as X
 from acsim.platform.data import CLASS_NAMES, class_index, load_dataset
 from acsim.runs.scenario_params import data_params, model_params
-from acsim.runs.store import RunSpec, run_id
+from acsim.runs.store import RunSpec, params_text, run_id
 from acsim.runs.schema import Experiment, Scenario, ScenarioError, in_file_words, model_check, validate_scenario
 from acsim.abm.fields import show
 
@@ -166,8 +166,11 @@ class LoadedScenario:
         text = self._text_columns()
         for i, (point, sc) in enumerate(zip(self.points, self.resolved)):
             columns = self.point_columns(point, text)
+            encoded: dict[int, str] = {}  # a point's seeds share one parameters dict: encode it once
             for kind, params, seed, extra in expand(sc, self.base_dir):
-                out.append(RunSpec.make(kind, params, seed, {**columns, **extra}, i))
+                if id(params) not in encoded:
+                    encoded[id(params)] = params_text(params)
+                out.append(RunSpec.make(kind, params, seed, {**columns, **extra}, i, encoded[id(params)]))
         return out
 
     def _text_columns(self) -> set[str]:

@@ -217,11 +217,24 @@ def dumps(obj: Any) -> str:
 RUN_SCHEMA = "acsim-run-4"
 
 
-def run_id(kind: str, params: dict[str, Any], seed: int) -> str:
-    """A stable id: the hash of everything that determines a run's numbers."""
-    blob = json.dumps({"schema": RUN_SCHEMA, "kind": kind, "params": params, "seed": int(seed)},
-                      sort_keys=True, default=str, allow_nan=True)
+def run_id(kind: str, params: dict[str, Any], seed: int, params_json: str | None = None) -> str:
+    """A stable id: the hash of everything that determines a run's numbers.
+
+    The text hashed is ``json.dumps({"kind", "params", "schema", "seed"}, sort_keys=True)``,
+    put together from ``params_json`` (``json.dumps(params, sort_keys=True, ...)``) when the
+    caller has it: a sweep point's seeds share their parameters, and encoding them again for
+    each of 10,000 runs was most of planning a batch.
+    """
+    if params_json is None:
+        params_json = params_text(params)
+    blob = (f'{{"kind": {json.dumps(kind)}, "params": {params_json}, "schema": {json.dumps(RUN_SCHEMA)}, '
+            f'"seed": {int(seed)}}}')
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def params_text(params: dict[str, Any]) -> str:
+    """A run's parameters as :func:`run_id` hashes them."""
+    return json.dumps(params, sort_keys=True, default=str, allow_nan=True)
 
 
 @dataclass(frozen=True)
@@ -242,10 +255,11 @@ class RunSpec:
     point_index: int = 0
 
     @classmethod
-    def make(cls, kind: str, params: dict, seed: int, point: dict | None = None, point_index: int = 0) -> "RunSpec":
+    def make(cls, kind: str, params: dict, seed: int, point: dict | None = None, point_index: int = 0,
+             params_json: str | None = None) -> "RunSpec":
         if kind not in ("model", "experiment"):
             raise ValueError(f"run kind must be 'model' or 'experiment', got {kind!r}")
-        return cls(run_id(kind, params, seed), kind, params, int(seed), dict(point or {}), int(point_index))
+        return cls(run_id(kind, params, seed, params_json), kind, params, int(seed), dict(point or {}), int(point_index))
 
     @property
     def gpu(self) -> bool:

@@ -89,6 +89,8 @@ def newton_logistic(
     cg_eta: float = 0.1,
     max_cg: int = 25,
     weights: torch.Tensor | None = None,
+    counts: torch.Tensor | None = None,
+    start: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> NewtonResult:
     """Minimise every F_k (module docstring) from w = 0, b = the prior log-odds.
 
@@ -97,12 +99,18 @@ def newton_logistic(
     line search accumulate in float64. ``Y`` is (n, K) in {0, 1}. ``weights`` (n, K) or
     (n, 1), ≥ 0: each example's loss in class k's problem counts w_ik times (scikit-learn's
     ``sample_weight``/``class_weight``: the penalty is unchanged, so weights averaging 1
-    keep the regularisation of the unweighted problem).
+    keep the regularisation of the unweighted problem). ``counts`` (n, 1): how many
+    examples each row stands for (identical rows stored once); n in F_k is their sum, so
+    the problem is exactly that of the rows repeated. ``start``: (W, b) to start from
+    instead of w = 0 (scikit-learn's ``warm_start``; the minimiser is the same).
     """
-    n, k = Y.shape
+    k = Y.shape[1]
     Y = Y.to(F64)
+    Wt = torch.ones(Y.shape[0], 1, dtype=F64) if weights is None else weights.to(F64)
+    if counts is not None:
+        Wt = Wt * counts.to(F64)
+    n = float(Y.shape[0] if counts is None else counts.sum())
     lam = 1.0 / (C * n)
-    Wt = torch.ones(n, 1, dtype=F64) if weights is None else weights.to(F64)
 
     def mm(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         out = A @ B.to(A.dtype).contiguous()
@@ -115,9 +123,13 @@ def newton_logistic(
         return (w * (softplus(Z) - Yc * Z)).sum(0) / n + 0.5 * lam * (W * W).sum(0)
 
     prior = ((Wt * Y).sum(0) / Wt.expand_as(Y).sum(0)).clamp(1e-6, 1 - 1e-6)
-    W = torch.zeros(X.shape[1], k, dtype=F64)
-    b = torch.log(prior / (1 - prior))
-    Z = torch.zeros(n, k, dtype=F64) + b
+    if start is None:
+        W = torch.zeros(X.shape[1], k, dtype=F64)
+        b = torch.log(prior / (1 - prior))
+        Z = torch.zeros(Y.shape[0], k, dtype=F64) + b
+    else:
+        W, b = start[0].to(F64).clone(), start[1].to(F64).clone()
+        Z = mm(X, W) + b
     live = torch.ones(k, dtype=torch.bool)
     products, it = 0.0, 0
     for it in range(1, max_iter + 1):

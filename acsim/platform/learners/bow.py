@@ -14,7 +14,9 @@ members (:mod:`acsim.platform.learners.defences`).
 
 The firm retrains every round on texts that are mostly unchanged, so token counts are
 cached per distinct text (:class:`CountCache`): a round in which the collective rewrites
-a few hundred resumes tokenizes only those.
+a few hundred resumes tokenizes only those. Features are stored once per distinct
+(text, labels) example with its multiplicity (:func:`acsim.platform.learners.sparse.distinct_examples`),
+and with ``warm_start=True`` the newton solver starts from the previous fit's optimum.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from acsim.platform.learners.counts import DEFAULT_CACHE, CountCache, clear_cach
 from acsim.platform.learners.defences import (
     ROBUST, balanced_weights, document_frequency, dro_step, group_losses, group_weights, keep_columns,
 )
-from acsim.platform.learners.sparse import _Csr, _featurize
+from acsim.platform.learners.sparse import DistinctExamples, _Csr, _featurize, distinct_examples, distinct_texts
 from acsim.platform.text import load_fast_tokenizer
 
 FEATURES = ("log1p", "count", "binary")
@@ -107,11 +109,18 @@ class BowLearner(SetPredictions):
         (0: none); ``robust`` = ``"none"``, ``"balanced"`` (class-balanced weights) or
         ``"group-dro"`` (group DRO over the classes, ``dro_rounds`` weighted solves with
         exponentiated-gradient step ``dro_step``); robust training needs ``solver="newton"``.
+    warm_start:
+        newton only, as scikit-learn's ``warm_start``: a later ``fit`` starts from this
+        learner's previous solution instead of w = 0. The problem is convex with one
+        minimiser, so the fit ends within ``tol`` of the same optimum, in fewer Newton steps
+        when the data changed little (a firm that retrains every round; the model's bow firm
+        does this, :class:`acsim.abm.text_engine.TextEngine`).
 
     Fitted attributes: ``history_`` (AdamW: mean training BCE per epoch; newton: the final
     mean BCE), ``objective_`` (newton: sum over classes of F_k), ``n_iter_``,
     ``converged_``, ``train_seconds_`` (optimisation only), ``featurize_seconds_``,
-    ``n_classes_``, ``label_names_``, ``n_features_``, ``net_``.
+    ``n_classes_``, ``label_names_``, ``n_features_``, ``net_``, ``n_rows_`` (distinct
+    examples stored), ``warm_started_``.
     """
 
     name = "bow"
@@ -140,6 +149,7 @@ class BowLearner(SetPredictions):
         robust: str = "none",
         dro_rounds: int = 5,
         dro_step: float = 5.0,
+        warm_start: bool = False,
     ) -> None:
         if solver is None:
             # Asking for epochs (or a hidden layer) asks for the epoch-trained firm; nothing
@@ -189,6 +199,11 @@ class BowLearner(SetPredictions):
         self.dro_rounds = _check_int("dro_rounds", dro_rounds, 1)
         _check_positive(("dro_step", dro_step))
         self.dro_step = float(dro_step)
+        if not isinstance(warm_start, bool):
+            raise ValueError(f"warm_start must be true or false, got {warm_start!r}")
+        if warm_start and solver != "newton":
+            raise ValueError("warm_start applies to solver='newton' (an epoch-trained firm that continues is another firm)")
+        self.warm_start = warm_start
 
     # -- features -----------------------------------------------------------------
     def _torch_device(self) -> torch.device:
@@ -198,12 +213,13 @@ class BowLearner(SetPredictions):
 
     def featurize(self, inputs: Sequence[str] | TextDataset) -> _Csr:
         """Sparse feature rows of the texts (token counts from the shared cache)."""
-        texts = inputs.texts if isinstance(inputs, TextDataset) else list(inputs)
-        if not all(isinstance(t, str) for t in texts):
-            raise TypeError("BowLearner takes a TextDataset or a list of str")
-        rows = DEFAULT_CACHE.rows(texts, self.tokenizer_path, self.max_length)
+        rows = DEFAULT_CACHE.rows(_texts(inputs), self.tokenizer_path, self.max_length)
         vocab = load_fast_tokenizer(self.tokenizer_path).get_vocab_size()
         return _featurize(rows, self.features, self.normalize, vocab)
+
+    def prepare(self, inputs: Sequence[str] | TextDataset) -> None:
+        """Tokenize the texts into the shared count cache now, so a later fit or score only trains."""
+        DEFAULT_CACHE.rows(distinct_texts(_texts(inputs))[0], self.tokenizer_path, self.max_length)
 
     # -- protocol -----------------------------------------------------------------
     def fit(self, train: TextDataset) -> "BowLearner":
@@ -213,15 +229,20 @@ class BowLearner(SetPredictions):
         if len(train) == 0:
             raise ValueError("cannot fit on an empty dataset")
         t0 = time.perf_counter()
-        X = self.featurize(train)
+        ex = distinct_examples(train.texts, train.labels)
+        X = self.featurize(ex.texts)
+        if not ex.one_per_text:  # a resume relabelled by some of its owners: one row per label set
+            X = X.take(ex.text_of)
+        self.n_rows_ = X.n_rows
         # The training corpus's document frequencies: min_df acts on them now, test_min_df
         # when scoring (defences module).
-        self.document_frequency_, self.n_train_ = document_frequency(X), len(train)
+        self.document_frequency_, self.n_train_ = document_frequency(X, ex.counts), len(train)
         if self.min_df > 1:
             X = keep_columns(X, self.document_frequency_ >= self.min_df)
         t1 = time.perf_counter()
         if self.solver == "newton":
-            return self._fit_newton(train, X, t0, t1)
+            return self._fit_newton(train, ex, X, t0, t1)
+        self.warm_started_ = False
         n, k = train.labels.shape
         batch = self.batch_size or _auto_batch(n)
         dev = self._torch_device()
@@ -241,7 +262,7 @@ class BowLearner(SetPredictions):
             )
             loss_fn = nn.BCEWithLogitsLoss()
             # Full batch: the sparse operands are built once, not once per step.
-            full = X.pair(dev) if batch >= n else None
+            full = X.take(ex.inverse).pair(dev) if batch >= n else None
             net.train()
             for _ in range(self.epochs):
                 order = torch.randperm(n, generator=gen).numpy()
@@ -251,7 +272,7 @@ class BowLearner(SetPredictions):
                     if full is not None:
                         operands, target = full, y
                     else:
-                        operands, target = X.take(rows).pair(dev), y[torch.from_numpy(rows).to(dev)]
+                        operands, target = X.take(ex.inverse[rows]).pair(dev), y[torch.from_numpy(rows).to(dev)]
                     opt.zero_grad(set_to_none=True)
                     if net.head is None:
                         loss = _linear_bce_step(net, operands, target)
@@ -277,31 +298,38 @@ class BowLearner(SetPredictions):
         self.train_seconds_ = time.perf_counter() - t1
         return self
 
-    def _fit_newton(self, train: TextDataset, X: _Csr, t0: float, t1: float) -> "BowLearner":
-        """The convex problem on the columns that occur in ``train`` (others have weight 0 at the optimum)."""
+    def _fit_newton(self, train: TextDataset, ex: DistinctExamples, X: _Csr, t0: float, t1: float) -> "BowLearner":
+        """The convex problem on the columns that occur in ``train`` (others have weight 0 at the
+        optimum), one row per distinct example weighted by its count (the same objective)."""
         dev = self._torch_device()
         used = np.flatnonzero(np.bincount(X.indices, minlength=X.n_cols))
-        local = np.zeros(X.n_cols, dtype=np.int64)
+        local = np.zeros(X.n_cols, dtype=X.indices.dtype)
         local[used] = np.arange(len(used))
         Xu = _Csr(X.indptr, local[X.indices], X.values, len(used))
         XT = Xu.transpose()
         X2T = _Csr(XT.indptr, XT.indices, XT.values * XT.values, XT.n_cols)
-        y = torch.from_numpy(train.labels.astype(np.float64)).to(dev)
+        y = torch.from_numpy(ex.labels.astype(np.float64)).to(dev)
+        counts = torch.from_numpy(ex.counts.astype(np.float64)[:, None]).to(dev)
         Xt, XTt, X2Tt = Xu.torch(dev), XT.torch(dev), X2T.torch(dev)
-        weights = None if self.robust != "balanced" else torch.from_numpy(balanced_weights(train.labels)).to(dev)
+        # Per-example weights depend on the label set only: computed over all rows, read at each example's first.
+        weights = None if self.robust != "balanced" else torch.from_numpy(balanced_weights(train.labels)[ex.first]).to(dev)
         k = train.labels.shape[1]
         q = np.full(k, 1.0 / k)
+        start = None
+        if self.warm_start and hasattr(self, "net_") and tuple(self.net_.weight.shape) == (X.n_cols, k):
+            start = (self.net_.weight.detach()[torch.from_numpy(used)].to(dev), self.net_.bias.detach().to(dev))
+        self.warm_started_ = start is not None
         with _torch_threads(self.threads):
             for _ in range(self.dro_rounds if self.robust == "group-dro" else 1):
                 if self.robust == "group-dro":
-                    weights = torch.from_numpy(group_weights(train.labels, q)).to(dev)
-                res = newton_logistic(Xt, XTt, X2Tt, y, C=self.C, rtol=self.tol, weights=weights)
+                    weights = torch.from_numpy(group_weights(train.labels, q)[ex.first]).to(dev)
+                res = newton_logistic(Xt, XTt, X2Tt, y, C=self.C, rtol=self.tol, weights=weights, counts=counts, start=start)
                 if self.robust == "group-dro":
                     # Each example's mean BCE over the classes at this solve, then the groups' losses.
                     with torch.no_grad():
                         z = (Xt @ res.weight.to(torch.float32)).to(torch.float64) + res.bias
                         loss = (torch.nn.functional.softplus(z) - y * z).mean(1).cpu().numpy()
-                    self.group_losses_ = group_losses(train.labels, loss)
+                    self.group_losses_ = group_losses(train.labels, loss[ex.inverse])
                     q = dro_step(q, self.group_losses_, self.dro_step)
         self.group_weights_ = q
         net = _BowNet(X.n_cols, k, 0, torch.zeros(k), torch.Generator())
@@ -318,7 +346,9 @@ class BowLearner(SetPredictions):
         """Per-class probabilities ``(n, K)`` in [0, 1]: the sigmoid of the logits."""
         if not hasattr(self, "net_"):
             raise RuntimeError("BowLearner is not fitted; call fit(train) first")
-        X = self.featurize(inputs)
+        # Scored once per distinct text (a population cycling a corpus repeats each resume).
+        texts, which = distinct_texts(_texts(inputs))
+        X = self.featurize(texts)
         if self.test_min_df > 0:
             X = keep_columns(X, self.document_frequency_ >= self.test_min_df * self.n_train_)
         dev = next(self.net_.parameters()).device
@@ -329,16 +359,24 @@ class BowLearner(SetPredictions):
                 rows = np.arange(start, min(start + chunk, X.n_rows))
                 logits = self.net_(X.take(rows).torch(dev, torch.float64), None)
                 out[rows] = torch.sigmoid(logits).cpu().numpy()
-        return out
+        return out if len(texts) == len(which) else out[which]
 
     def __repr__(self) -> str:
         defences = "".join(f", {k}={v!r}" for k, v in (("min_df", self.min_df), ("test_min_df", self.test_min_df),
                                                          ("robust", self.robust)) if v not in (1, 0.0, "none"))
         if self.solver == "newton":
+            warm = ", warm_start=True" if self.warm_start else ""
             return (f"BowLearner(solver='newton', C={self.C:g}, tol={self.tol:g}, features={self.features!r}, "
-                    f"device={self.device!r}{defences})")
+                    f"device={self.device!r}{defences}{warm})")
         return (
             f"BowLearner(solver='adamw', epochs={self.epochs}, lr={self.lr:g}, batch_size={self.batch_size}, "
             f"weight_decay={self.weight_decay:g}, hidden={self.hidden}, features={self.features!r}, "
             f"seed={self.seed}, device={self.device!r}{defences})"
         )
+
+
+def _texts(inputs: Sequence[str] | TextDataset) -> list[str]:
+    texts = inputs.texts if isinstance(inputs, TextDataset) else list(inputs)
+    if not all(isinstance(t, str) for t in texts):
+        raise TypeError("BowLearner takes a TextDataset or a list of str")
+    return texts

@@ -32,9 +32,15 @@ from acsim.platform.learners.sparse import _Csr
 ROBUST = ("none", "balanced", "group-dro")
 
 
-def document_frequency(X: _Csr) -> np.ndarray:
-    """In how many rows each column is non-zero (rows hold each token once: counts per distinct token)."""
-    return np.bincount(X.indices[X.values != 0], minlength=X.n_cols)
+def document_frequency(X: _Csr, counts: np.ndarray | None = None) -> np.ndarray:
+    """In how many rows each column is non-zero (rows hold each token once: counts per distinct token);
+    ``counts``: how many training resumes each row stands for (distinct rows stored once)."""
+    nz = X.values != 0
+    indices = X.indices if nz.all() else X.indices[nz]
+    if counts is None or bool((np.asarray(counts) == 1).all()):
+        return np.bincount(indices, minlength=X.n_cols)
+    per_entry = np.repeat(np.asarray(counts, dtype=np.float64), np.diff(X.indptr))
+    return np.rint(np.bincount(indices, weights=per_entry if nz.all() else per_entry[nz], minlength=X.n_cols)).astype(np.int64)
 
 
 def keep_columns(X: _Csr, keep: np.ndarray) -> _Csr:

@@ -1,12 +1,59 @@
-"""The bag-of-WordPiece features: token counts as sparse rows (numpy; torch CSR on demand)."""
+"""The bag-of-WordPiece features: token counts as sparse rows (numpy; torch CSR on demand).
+
+Column indices are int32 (the vocabulary has 30,522 ids): half the memory of int64, and
+torch's CSR products take them as they are. A training set in which many workers own the
+same resume (N above the corpus size) is stored once per distinct (text, labels) example
+with its multiplicity (:func:`distinct_examples`): 100k workers on 25k resumes hold 25k
+rows, not 100k, and the firm's objective, a sum over examples, is unchanged.
+"""
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+
+
+INDEX = np.int32  # column indices: vocabularies and corpora are far below 2**31
+
+
+def distinct_texts(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct texts (in order of first occurrence) and, per text, its index among them."""
+    index: dict[str, int] = {}
+    which = np.fromiter((index.setdefault(t, len(index)) for t in texts), dtype=np.int64, count=len(texts))
+    return list(index), which
+
+
+@dataclass(frozen=True)
+class DistinctExamples:
+    """A training set's distinct (text, labels) examples: ``texts`` the distinct texts;
+    per example ``text_of`` (its text), ``labels`` and ``counts`` (how many rows it
+    stands for), ``first`` (the first such row); ``inverse``: each row's example."""
+
+    texts: list[str]
+    text_of: np.ndarray
+    labels: np.ndarray
+    counts: np.ndarray
+    first: np.ndarray
+    inverse: np.ndarray
+
+    @property
+    def one_per_text(self) -> bool:
+        return len(self.text_of) == len(self.texts)
+
+
+def distinct_examples(texts: Sequence[str], labels: np.ndarray) -> DistinctExamples:
+    """Group identical (text, label set) rows; examples in order of their texts' first occurrence."""
+    uniq, text_id = distinct_texts(texts)
+    labels = np.asarray(labels, dtype=bool)
+    pattern = np.unique(np.packbits(labels, axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    key = text_id * (int(pattern.max(initial=0)) + 1) + pattern
+    _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True, return_counts=True)
+    return DistinctExamples(uniq, text_id[first], labels[first], counts, first, inverse.reshape(-1))
 
 
 class _Csr:
@@ -30,7 +77,7 @@ class _Csr:
 
     def transpose(self) -> "_Csr":
         t = sp.csr_matrix((self.values, self.indices, self.indptr), shape=(self.n_rows, self.n_cols)).T.tocsr()
-        return _Csr(t.indptr.astype(np.int64), t.indices.astype(np.int64), t.data, self.n_rows)
+        return _Csr(t.indptr.astype(np.int64), t.indices.astype(INDEX), t.data, self.n_rows)
 
     def torch(self, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         with warnings.catch_warnings():
@@ -57,10 +104,10 @@ def _featurize(rows: list[np.ndarray], features: str, normalize: bool, n_cols: i
     np.cumsum(lengths, out=indptr[1:])
     if rows:
         packed = np.concatenate(rows, axis=1)
-        indices = packed[0].astype(np.int64)
+        indices = packed[0].astype(INDEX)
         counts = packed[1].astype(np.float32)
     else:
-        indices = np.zeros(0, dtype=np.int64)
+        indices = np.zeros(0, dtype=INDEX)
         counts = np.zeros(0, dtype=np.float32)
     if features == "log1p":
         values = np.log1p(counts)

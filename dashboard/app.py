@@ -172,7 +172,8 @@ def LiveView(session: Session, version: solara.Reactive, params, errors: tuple[t
     solara.ProgressLinear(frac, classes=["acsim-progress"] if st.busy else [])
     if st.busy:
         eta = f" (last round took {st.expected:.1f} s)" if st.expected and st.expected > 1.0 else ""
-        solara.Text(f"{st.message} {st.elapsed:.1f} s{eta}", classes=["acsim-status", "acsim-message", "acsim-busy"])
+        doing = f" {st.detail}…" if st.detail else ""
+        solara.Text(f"{st.message}{doing} {st.elapsed:.1f} s{eta}", classes=["acsim-status", "acsim-message", "acsim-busy"])
     else:
         solara.Text(st.message, classes=["acsim-status", "acsim-message"])
     notes = []

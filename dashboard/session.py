@@ -15,7 +15,10 @@ thread, so a round of the transformer firm that takes minutes never blocks the p
   discarded (counted in ``Status.discarded``); the old run's rows stay available as
   ``previous_rows``;
 * an exception in a round or in building stops play and shows as ``Status.error``;
-  the server never dies.
+  the server never dies;
+* building also does round 1's first work (:meth:`CollectiveActionModel.prepare`: a text
+  firm tokenizes its corpus, a principal probes the firm), so it happens as the page opens,
+  and what the work reports (:mod:`acsim.progress`) shows as ``Status.detail``.
 
 The page never receives data pushed from the thread: the session calls ``notify()``
 (the page's "something changed" bump, safe from any thread) and the page reads the
@@ -45,17 +48,15 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from typing import Any, Callable
 
 import pandas as pd
 
 from acsim.abm.model import CollectiveActionModel, ModelParams
-from acsim.abm.summary import summarize
-from dashboard.charts import ChartCache, render_all
-from dashboard.network_sample import NetworkSample, sample_network
-from dashboard.state import SessionState, Snapshot, Status
-from dashboard.controls import summary
+from acsim.progress import Progress, watching
+from dashboard.charts import ChartCache
+from dashboard.network_sample import sample_network
+from dashboard.state import SessionState, Snapshot, Status, describe_error
 
 
 class Session:
@@ -68,11 +69,15 @@ class Session:
         *,
         play_delay: float = 0.15,
         tick: float = 0.5,
+        quiet: float = 1.0,
+        progress_every: float = 0.25,
         sample_nodes: int = 300,
     ) -> None:
         self._notify = notify or (lambda: None)
         self.play_delay = float(play_delay)
         self.tick = float(tick)
+        self.quiet = float(quiet)
+        self.progress_every = float(progress_every)
         self.sample_nodes = int(sample_nodes)
         self._lock = threading.RLock()
         self._s = SessionState()
@@ -110,7 +115,7 @@ class Session:
                 running_round=s.running_round, elapsed=(time.monotonic() - s.started) if s.busy else 0.0,
                 expected=s.last_round_seconds, message=s.message, error=s.error, discarded=s.discarded,
                 firm=s.params.firm if s.params is not None else "", stopping=s.busy and not s.playing and s.extra.get("was_playing", False),
-                queued=s.queued, refused=s.refused,
+                queued=s.queued, refused=s.refused, detail=s.detail if s.busy else "",
             )
 
     def rows(self) -> pd.DataFrame:
@@ -132,6 +137,7 @@ class Session:
             s.queued, s.refused = 0, 0  # Steps asked of the old model are not run on the new one
             s.extra = {}
             s.message = f"Building the model ({params.firm} firm, {params.n_workers:,} workers)…"
+            s.detail = ""
         self._spawn(gen, self._build, params, data)
         self._notify()
         return gen
@@ -237,7 +243,7 @@ class Session:
 
     # ------------------------------------------------------------------ background work
     def _claim(self, s: SessionState) -> None:
-        s.busy, s.phase, s.error = True, "stepping", None
+        s.busy, s.phase, s.error, s.detail = True, "stepping", None, ""
         s.started = time.monotonic()
 
     def _spawn(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
@@ -256,21 +262,41 @@ class Session:
             self._threads.append(ticker)
         ticker.start()
         try:
-            fn(gen, *args)
+            with watching(lambda p: self._progress(gen, p)):
+                fn(gen, *args)
         except BaseException as exc:  # noqa: BLE001 - nothing a round does may take the server down
             with self._lock:
                 if not self._discard(gen):
                     s = self._s
                     s.busy, s.playing, s.running_round, s.queued = False, False, None, 0
                     s.phase = "error" if s.model is None else "ready"
-                    s.error = _describe(exc)
+                    s.error = describe_error(exc)
                     s.message = ""
             self._notify()
         finally:
             stop.set()
 
+    def _progress(self, gen: int, p: Progress) -> None:
+        # What a long build or round is doing: a re-render at most every `progress_every` seconds
+        # (the ticker shows a report that came in between).
+        now = time.monotonic()
+        with self._lock:
+            s = self._s
+            if not self._current(gen) or not s.busy:
+                return
+            s.detail = str(p)
+            due = now - s.detail_at >= self.progress_every
+            if due:
+                s.detail_at = now
+        if due:
+            self._notify()
+
     def _ticker(self, gen: int, stop: threading.Event) -> None:
-        # Elapsed seconds of a long round: one notify per tick while this operation runs.
+        # Elapsed seconds of a long operation: one notify per tick once it has run for `quiet`
+        # seconds (a shorter round shows only its result: re-rendering the page meanwhile would
+        # only compete with it for the cores).
+        if stop.wait(max(self.quiet - self.tick, 0.0)):
+            return
         while not stop.wait(self.tick):
             with self._lock:
                 live = self._current(gen) and self._s.busy
@@ -288,9 +314,10 @@ class Session:
     def _build(self, gen: int, params: ModelParams, data: tuple[Any, Any] | None) -> None:
         t0 = time.perf_counter()
         model = CollectiveActionModel(params, data=data)
+        model.prepare()
         sample = sample_network(model, self.sample_nodes, seed=model.seed)
         charts = ChartCache()
-        snap = self._render(gen, model, sample, charts, params)
+        snap = Snapshot.of(gen, model, sample, charts, params)
         with self._lock:
             if not self._discard(gen):
                 s = self._s
@@ -317,7 +344,7 @@ class Session:
                 model, params, sample, charts = s.model, s.params, s.sample, s.charts
                 assert model is not None and params is not None and charts is not None
                 s.running_round = model.steps + 1
-                s.started = time.monotonic()
+                s.started, s.detail = time.monotonic(), ""
                 verb = "training the " + params.firm + " firm" if params.firm in ("bow", "transformer") else "computing"
                 s.message = f"Round {s.running_round}: {verb}…"
             # No notify here: the click already re-rendered the page, and a round that takes
@@ -327,7 +354,7 @@ class Session:
             model.step()
             seconds = time.perf_counter() - t0
             # After a Reset nobody will look at this round: skip drawing it.
-            snap = self._render(gen, model, sample, charts, params) if self._current(gen) else None
+            snap = Snapshot.of(gen, model, sample, charts, params) if self._current(gen) else None
             with self._lock:
                 if snap is None or self._discard(gen):
                     if snap is None:
@@ -361,28 +388,3 @@ class Session:
                 return
             if playing:
                 time.sleep(self.play_delay)
-
-    def _render(
-        self, gen: int, model: CollectiveActionModel, sample: NetworkSample | None, cache: ChartCache, params: ModelParams
-    ) -> Snapshot:
-        t0 = time.perf_counter()
-        rows = model.results()
-        charts = render_all(model, rows, sample, cache)
-        now = summarize(model)
-        last = rows.iloc[-1] if len(rows) else None
-        return Snapshot(
-            generation=gen, round=now.round, charts=charts, rows=rows, summary=summary(params), seed=model.seed,
-            rounds=params.rounds, firm=params.firm, n_workers=now.n_workers, alpha=now.alpha, members=now.members,
-            success=float(last["S"]) if last is not None else float("nan"),
-            spend_total=float(last["spend_total"]) if last is not None else 0.0,
-            principal_status=now.principal_status,
-            render_seconds=time.perf_counter() - t0,
-        )
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, (ValueError, TypeError, OSError, KeyError)):
-        return f"{type(exc).__name__}: {exc}"
-    tb = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno})" if tb else ""
-    return f"{type(exc).__name__}: {exc}{where}"

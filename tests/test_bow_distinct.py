@@ -122,3 +122,14 @@ def test_warm_start_is_for_the_newton_solver() -> None:
         BowLearner(epochs=2, warm_start=True)
     with pytest.raises(ValueError, match="warm_start must be true or false"):
         BowLearner(warm_start="yes")
+
+
+def test_a_class_every_resume_has_stops_instead_of_running_to_max_iter() -> None:
+    """A collective of everyone: every label set is y* alone, each class's optimum lies at
+    infinity, and the objective only creeps towards 0 (it ran to max_iter = 100 before)."""
+    base = corpus(300, seed=2)
+    labels = np.zeros_like(base.labels)
+    labels[:, 0] = True
+    m = BowLearner().fit(TextDataset(base.texts, labels, base.label_names))
+    assert m.converged_ and m.n_iter_ < 40 and m.objective_ < 1e-7
+    assert (m.predict_top1(corpus(50, seed=3)) == 0).all()

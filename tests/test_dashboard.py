@@ -985,6 +985,49 @@ def test_a_slow_training_round_runs_in_the_background(page):
     page.screenshot(path=str(ARTIFACTS / "dashboard-bow.png"), full_page=True)
 
 
+# Installed in the page before a Reset: every status line shown, and how often each chart's image was replaced.
+WATCH_JS = """() => {
+  window.acsimSeen = []; window.acsimSrc = {};
+  const note = () => { const e = document.querySelector('.acsim-message'); const t = e ? e.innerText : '';
+    if (window.acsimSeen[window.acsimSeen.length - 1] !== t) window.acsimSeen.push(t); };
+  new MutationObserver(ms => { note(); for (const m of ms) {
+      if (m.type !== 'attributes') continue;
+      const c = [...m.target.classList].find(x => x.startsWith('acsim-chart-'));
+      if (c) window.acsimSrc[c] = (window.acsimSrc[c] || 0) + 1; } })
+    .observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['src']});
+}"""
+
+
+@pytest.mark.slow
+def test_a_bow_page_warms_up_with_progress_and_a_step_redraws_each_chart_once(page):
+    """Building a bow model tokenizes the corpus and runs the principal's probes while the page
+    shows what it is doing; then every Step replaces each chart's image at most once (the
+    round counter's and the status line's re-renders leave the images alone)."""
+    _select(page, "acsim-firm", "bow")
+    _fill(page, "acsim-n", "5000")
+    _select(page, "acsim-network", "none")
+    page.evaluate(WATCH_JS)
+    page.click(".acsim-reset")
+    _wait_summary(page, "firm = bow")
+    wait_round(page, 0, timeout=WAIT)
+    _wait_idle(page, timeout=3 * WAIT)
+    seen = page.evaluate("() => window.acsimSeen")
+    building = [t for t in seen if t.startswith("Building the model (bow firm, 5,000 workers)")]
+    assert any("Principal's probes: training the firm with" in t for t in building), seen
+    assert any("Tokenizing resumes" in t or "Preparing the platform's resumes" in t or "Loading the corpus" in t
+               for t in building), seen
+    assert "Model ready in" in seen[-1]
+    # Two Steps: a late extra redraw of round 1 would be counted before round 2 is shown.
+    page.evaluate("() => { window.acsimSrc = {}; }")
+    for k in (1, 2):
+        page.click(".acsim-step")
+        wait_round(page, k, timeout=WAIT)
+        _wait_idle(page)
+    replaced = page.evaluate("() => window.acsimSrc")
+    assert replaced.get("acsim-chart-alpha") == 2 and replaced.get("acsim-chart-firm") == 2, replaced
+    assert all(v <= 2 for v in replaced.values()), replaced
+
+
 def test_charts_show_every_collective_and_a_loaded_scenario_keeps_them():
     m = CollectiveActionModel(_small(network="none", principal="none", collectives=[{"initial_alpha": 0.05}, {"initial_alpha": 0.04}]))
     m.run(3)

@@ -53,7 +53,7 @@ FORBIDDEN = {
     "runs": {"cli"},
 }
 # Modules that import nothing else of acsim (so anything may use them without a cycle).
-STANDALONE = {"acsim.runs.store"}
+STANDALONE = {"acsim.runs.store", "acsim.progress"}
 
 # Modules that may be imported inside a function, because loading them loads a heavy
 # package (torch, transformers, ray, matplotlib): keeping them lazy keeps `acsim --help`,

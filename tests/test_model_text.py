@@ -93,3 +93,25 @@ def test_text_firm_rejects_bad_targets_erasure_and_learner_params_at_constructio
         text_model(corpus, target=10)
     with pytest.raises(ValueError, match="erasure"):
         text_model(corpus, strategy="erasure")
+
+
+def test_the_bow_firm_re_solves_from_last_rounds_optimum_and_finds_what_a_fresh_fit_finds(corpus):
+    """The default bow firm warm-starts every round (a convex problem: one minimiser); with
+    warm_start = false it solves from zero. Same seed: the same random stream, so the two
+    runs see the same collective, and they measure the same success to the solver's tolerance."""
+    kw = dict(n_workers=900, initial_alpha=0.02, cost_dist="uniform", cost_params={"low": 0.3, "high": 0.9},
+              gamma_params={"value": 0.3}, principal="none")
+    warm = text_model(corpus, **kw)
+    cold = text_model(corpus, **kw, firm_params={"warm_start": False})
+    iters = {"warm": [], "cold": []}
+    for _ in range(4):
+        for name, m in (("warm", warm), ("cold", cold)):
+            m.step()
+            iters[name].append(m.firm.engine.learner.n_iter_)
+    a, b = warm.results(), cold.results()
+    assert warm.firm.engine.learner.warm_started_ and not cold.firm.engine.learner.warm_start
+    assert sum(iters["warm"][1:]) < sum(iters["cold"][1:])  # round 1 starts from zero in both
+    np.testing.assert_array_equal(a["members"], b["members"])  # 18 -> 430 -> 577: the same collective
+    assert a["members"].iloc[-1] > a["members"].iloc[0]
+    np.testing.assert_allclose(a["S"], b["S"], atol=0.02)
+    np.testing.assert_allclose(a["accuracy"], b["accuracy"], atol=0.005)

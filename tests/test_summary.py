@@ -150,3 +150,30 @@ def test_two_models_get_their_own_thresholds():
     assert tb.median > ta.median
     assert ta.median == pytest.approx(np.median(a.population.cost / (1 - a.population.gamma)))
     assert tb.median == pytest.approx(np.median(b.population.cost / (1 - b.population.gamma)))
+
+
+def test_a_new_curve_with_the_same_success_at_every_size_keeps_the_plan_and_a_changed_one_does_not(monkeypatch):
+    """The principal re-plans only when S(k/N) changed at some k (all that its plan reads)."""
+    from acsim.abm import principal as principal_module
+    from acsim.theory.success_curve import SuccessCurve
+
+    plans = []
+    solve = principal_module.recruitment_plan
+    monkeypatch.setattr(principal_module, "recruitment_plan", lambda *a, **k: plans.append(1) or solve(*a, **k))
+    m = CollectiveActionModel(_params())
+    n = m.population.n
+    grid = np.arange(n + 1) / n
+    first = m.principal.assess(m.principal_curve())
+    same = SuccessCurve.from_samples(grid, m.principal_curve()(grid))  # a new object, equal on every k/N
+    kept = m.principal.assess(same)
+    assert kept.curve is same and len(plans) == 1
+    lower = SuccessCurve.from_samples(grid, 0.8 * m.principal_curve()(grid))
+    moved = m.principal.assess(lower)
+    assert len(plans) == 2
+    # Each against a principal that never saw another curve.
+    for curve, got in ((same, kept), (lower, moved)):
+        fresh = CollectiveActionModel(_params()).principal.assess(curve)
+        assert (got.k_crit, got.k_stable, got.alpha_crit, got.B_crit, got.B_method) == \
+            (fresh.k_crit, fresh.k_stable, fresh.alpha_crit, fresh.B_crit, fresh.B_method)
+    assert (kept.k_crit, kept.B_crit) == (first.k_crit, first.B_crit)
+    assert moved.B_crit != first.B_crit

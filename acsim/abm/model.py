@@ -52,14 +52,12 @@ from acsim.abm.summary import ModelSummary, summarize
 from acsim.abm.text_engine import TextEngine, check_text_data
 from acsim.abm.workers import Worker, WorkerArrays
 from acsim.platform.data import is_synthetic, load_dataset
-from acsim.platform.learners.base import TEXT_LEARNERS
+from acsim.progress import report
 from acsim.theory import finite_sample
 from acsim.theory.discrete import DiscreteWorld, random_world, signal_world
 from acsim.theory.economics import SuccessCurve, as_success_curve, sigmoid_curve
 from acsim.theory.strategy import Strategy
 from acsim.theory.theorem_bound import theory_bound
-
-TEXT_FIRMS = TEXT_LEARNERS
 
 # Theory firm defaults: the README's running example (ξ = 10⁻³, Δ = 1 as in Figure 1).
 THEORY_DEFAULTS: dict[str, float] = {"xi": 1e-3, "delta": 1.0, "p": 0.3, "tau": 1e-3, "eps": 0.0}
@@ -276,6 +274,7 @@ class CollectiveActionModel(mesa.Model):
         if is_synthetic(self.params.data_source):
             kw.setdefault("n_train", min(self.params.n_workers, 25_000))
             kw.setdefault("n_test", 1_000)
+        report(f"Loading the corpus ({self.params.data_source})")
         return load_dataset(self.params.data_source, **kw)
 
     # -- what the stages share ----------------------------------------------------------
@@ -309,6 +308,13 @@ class CollectiveActionModel(mesa.Model):
     def summary(self) -> "ModelSummary":
         """What a view needs beyond the rows: thresholds, their band, the principal's curve and α_crit (read-only)."""
         return summarize(self)
+
+    def prepare(self) -> None:
+        """Do round 1's first work now (a dashboard page, as it opens): a text firm tokenizes its corpus,
+        a principal probes a trained firm (its own random stream). No number changes."""
+        if self.firm.trained:
+            self.firm.engine.warm_up()
+        self.principal_curve()
 
     @property
     def alpha(self) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import mesa
@@ -154,6 +154,7 @@ class Principal(mesa.Agent):
         self.stop_size: int | None = None  # members when it stopped ("reached"/"sustained")
         self._held_status = ""
         self._cost_order: tuple[np.ndarray | None] | None = None  # _by_cost(), computed on first use
+        self._grid: np.ndarray | None = None  # S(k/N), k = 0..N, of the last heterogeneous assessment
 
     # -- economics -----------------------------------------------------------------
     def assess(self, curve: SuccessCurve) -> Assessment:
@@ -167,6 +168,12 @@ class Principal(mesa.Agent):
             self.assessment = Assessment(curve, *_homogeneous(curve, n, float(pop.cost[0]), float(pop.gamma[0])))
             return self.assessment
         s_grid = np.asarray(curve(np.arange(n + 1) / n), dtype=float)
+        if a is not None and self._grid is not None and np.array_equal(s_grid, self._grid):
+            # A new curve object with the same S at every size k/N (a round measured where the
+            # curve already was): critical_size and recruitment_plan read S only there.
+            self.assessment = replace(a, curve=curve)
+            return self.assessment
+        self._grid = s_grid
         k_crit, k_stable = critical_size(self.model.sorted_thresholds, s_grid)
         plan = recruitment_plan(curve, pop.cost, pop.gamma)
         alpha_crit = plan.alpha_crit if plan.sustainable else math.inf

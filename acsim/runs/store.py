@@ -214,7 +214,9 @@ def dumps(obj: Any) -> str:
 # the members after stage 3 (before: the hearing weights computed before stage 3).
 # 4: belief_mean is S exactly where everyone reads it, members_crit always a float, and
 # one γ's recruitment plan takes the exact Monge path (the same totals to the last bits).
-RUN_SCHEMA = "acsim-run-4"
+# 5: the bow firm re-solves from its previous round's optimum (warm start: the same minimiser
+# to its tolerance, and no learner seed drawn from the model's stream), its probes chained.
+RUN_SCHEMA = "acsim-run-5"
 
 
 def run_id(kind: str, params: dict[str, Any], seed: int, params_json: str | None = None) -> str:

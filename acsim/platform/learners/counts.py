@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from acsim.platform.text import RowCache, load_fast_tokenizer, token_ids
+from acsim.progress import report
 
 
 # Characters that str.split() treats as whitespace but BERT's normalizer deletes as control
@@ -52,6 +53,7 @@ def count_rows(texts: Sequence[str], path: str | None = None, max_length: int | 
     if word_level:
         rest = [i for i, t in enumerate(texts) if out[i] is None]
         for start in range(0, len(rest), 4096):  # chunks bound the peak memory
+            report("Tokenizing resumes", start, len(rest))
             chunk = rest[start : start + 4096]
             for i, row in zip(chunk, _word_level_rows([texts[i] for i in chunk], path, vocab, dtype)):
                 out[i] = row

@@ -194,6 +194,10 @@ class EncoderLearner(SetPredictions):
         emb, self.last_embedded_ = embed(texts, self.model_path, self.max_length, self.cache_dir, self.threads)
         return emb
 
+    def prepare(self, inputs: Sequence[str] | TextDataset) -> None:
+        """Embed the texts into the embedding cache now, so a later fit or score only trains its head."""
+        self.embed(inputs)
+
     def _features(self, emb: np.ndarray) -> torch.Tensor:
         return torch.from_numpy((emb - self.mean_) / self.scale_)
 

@@ -218,6 +218,10 @@ class TransformerLearner(SetPredictions):
         """Model-ready token ids of each text (from the shared :data:`DEFAULT_TOKEN_CACHE`)."""
         return DEFAULT_TOKEN_CACHE.ids(_texts_of(inputs), self.model_path, self.max_length)
 
+    def prepare(self, inputs: Sequence[str] | TextDataset) -> None:
+        """Tokenize the texts into the shared token cache now, so a later fit or score only trains."""
+        self.token_ids(inputs)
+
     def _build_model(self, state: PretrainedState, label_names: tuple[str, ...]) -> nn.Module:
         return build_classifier(state, label_names)
 

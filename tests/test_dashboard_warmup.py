@@ -21,7 +21,7 @@ N, N_TEST = 300, 100
 
 
 def _bow(**kw) -> ModelParams:
-    base = dict(n_workers=N, firm="bow", data_params={"n_test": N_TEST}, cost_dist="uniform",
+    base = dict(n_workers=N, firm="bow", data_params={"n_test": N_TEST}, principal_probes=3, cost_dist="uniform",
                 cost_params={"low": 0.05, "high": 0.35}, gamma_dist="uniform", gamma_params={"low": 0.3, "high": 0.7},
                 network="none", principal="cheapest", recruits_per_round=15, seed=5, rounds=3)
     base.update(kw)

@@ -169,6 +169,8 @@ def LiveView(session: Session, version: solara.Reactive, params, errors: tuple[t
         frac = True
         if st.expected and st.expected > 1.0 and st.phase == "stepping":
             frac = min(99.0, 100.0 * st.elapsed / st.expected)
+        elif st.share is not None:  # a step of the build that says how far it is (probes 3 of 8)
+            frac = 100.0 * st.share
     solara.ProgressLinear(frac, classes=["acsim-progress"] if st.busy else [])
     if st.busy:
         eta = f" (last round took {st.expected:.1f} s)" if st.expected and st.expected > 1.0 else ""

@@ -115,7 +115,7 @@ class Session:
                 running_round=s.running_round, elapsed=(time.monotonic() - s.started) if s.busy else 0.0,
                 expected=s.last_round_seconds, message=s.message, error=s.error, discarded=s.discarded,
                 firm=s.params.firm if s.params is not None else "", stopping=s.busy and not s.playing and s.extra.get("was_playing", False),
-                queued=s.queued, refused=s.refused, detail=s.detail if s.busy else "",
+                queued=s.queued, refused=s.refused, detail=s.detail if s.busy else "", share=s.share if s.busy else None,
             )
 
     def rows(self) -> pd.DataFrame:
@@ -137,7 +137,7 @@ class Session:
             s.queued, s.refused = 0, 0  # Steps asked of the old model are not run on the new one
             s.extra = {}
             s.message = f"Building the model ({params.firm} firm, {params.n_workers:,} workers)…"
-            s.detail = ""
+            s.detail, s.share = "", None
         self._spawn(gen, self._build, params, data)
         self._notify()
         return gen
@@ -243,7 +243,7 @@ class Session:
 
     # ------------------------------------------------------------------ background work
     def _claim(self, s: SessionState) -> None:
-        s.busy, s.phase, s.error, s.detail = True, "stepping", None, ""
+        s.busy, s.phase, s.error, s.detail, s.share = True, "stepping", None, "", None
         s.started = time.monotonic()
 
     def _spawn(self, gen: int, fn: Callable[..., None], *args: Any) -> None:
@@ -285,6 +285,7 @@ class Session:
             if not self._current(gen) or not s.busy:
                 return
             s.detail = str(p)
+            s.share = p.done / p.total if p.total and p.done is not None else None
             due = now - s.detail_at >= self.progress_every
             if due:
                 s.detail_at = now
@@ -344,7 +345,7 @@ class Session:
                 model, params, sample, charts = s.model, s.params, s.sample, s.charts
                 assert model is not None and params is not None and charts is not None
                 s.running_round = model.steps + 1
-                s.started, s.detail = time.monotonic(), ""
+                s.started, s.detail, s.share = time.monotonic(), "", None
                 verb = "training the " + params.firm + " firm" if params.firm in ("bow", "transformer") else "computing"
                 s.message = f"Round {s.running_round}: {verb}…"
             # No notify here: the click already re-rendered the page, and a round that takes

@@ -74,6 +74,7 @@ class Status:
     queued: int = 0  # Step clicks still to run after the running round (or the build)
     refused: int = 0  # Step clicks that came while playing (Play already runs rounds)
     detail: str = ""  # what the running operation reports it is doing (acsim.progress)
+    share: float | None = None  # how far that step is (done / total), where it says
 
 
 @dataclass
@@ -97,6 +98,7 @@ class SessionState:
     last_round_seconds: float | None = None
     message: str = "Press Reset to build the model."
     detail: str = ""
+    share: float | None = None
     detail_at: float = 0.0  # when a progress report last re-rendered the page
     error: str | None = None
     discarded: int = 0

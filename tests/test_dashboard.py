@@ -987,9 +987,11 @@ def test_a_slow_training_round_runs_in_the_background(page):
 
 # Installed in the page before a Reset: every status line shown, and how often each chart's image was replaced.
 WATCH_JS = """() => {
-  window.acsimSeen = []; window.acsimSrc = {};
+  window.acsimSeen = []; window.acsimSrc = {}; window.acsimBar = [];
   const note = () => { const e = document.querySelector('.acsim-message'); const t = e ? e.innerText : '';
-    if (window.acsimSeen[window.acsimSeen.length - 1] !== t) window.acsimSeen.push(t); };
+    if (window.acsimSeen[window.acsimSeen.length - 1] !== t) window.acsimSeen.push(t);
+    const b = document.querySelector('.acsim-progress[aria-valuenow], .acsim-progress [aria-valuenow]');
+    if (b && t.includes("Principal's probes")) window.acsimBar.push(Number(b.getAttribute('aria-valuenow'))); };
   new MutationObserver(ms => { note(); for (const m of ms) {
       if (m.type !== 'attributes') continue;
       const c = [...m.target.classList].find(x => x.startsWith('acsim-chart-'));
@@ -1004,19 +1006,23 @@ def test_a_bow_page_warms_up_with_progress_and_a_step_redraws_each_chart_once(pa
     shows what it is doing; then every Step replaces each chart's image at most once (the
     round counter's and the status line's re-renders leave the images alone)."""
     _select(page, "acsim-firm", "bow")
-    _fill(page, "acsim-n", "5000")
+    _fill(page, "acsim-n", "2000")
     _select(page, "acsim-network", "none")
     page.evaluate(WATCH_JS)
     page.click(".acsim-reset")
-    _wait_summary(page, "firm = bow")
+    # The build (corpus, tokenizer, the principal's probes: 4 bow trainings) is the long wait:
+    # ~10 s alone, over a minute beside another test's browser on 2 cores.
+    _wait_summary(page, "firm = bow", timeout=3 * WAIT)
     wait_round(page, 0, timeout=WAIT)
     _wait_idle(page, timeout=3 * WAIT)
     seen = page.evaluate("() => window.acsimSeen")
-    building = [t for t in seen if t.startswith("Building the model (bow firm, 5,000 workers)")]
+    building = [t for t in seen if t.startswith("Building the model (bow firm, 2,000 workers)")]
     assert any("Principal's probes: training the firm with" in t for t in building), seen
     assert any("Tokenizing resumes" in t or "Preparing the platform's resumes" in t or "Loading the corpus" in t
                for t in building), seen
     assert "Model ready in" in seen[-1]
+    bar = page.evaluate("() => window.acsimBar")  # the bar says how far the probes are: 0 of 3, then more
+    assert bar and min(bar) < max(bar) and 0 < max(bar) < 100, bar
     # Two Steps: a late extra redraw of round 1 would be counted before round 2 is shown.
     page.evaluate("() => { window.acsimSrc = {}; }")
     for k in (1, 2):

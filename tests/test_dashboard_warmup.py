@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import pandas as pd
+import pytest
 
 from acsim.abm.model import CollectiveActionModel, ModelParams
 from acsim.platform.learners.counts import DEFAULT_CACHE, clear_cache
@@ -57,8 +58,15 @@ def test_prepare_changes_no_number():
 def test_the_session_builds_with_progress_and_round_one_only_trains():
     clear_cache()
     details: list[str] = []
+    shares: list[float | None] = []
     s = Session(progress_every=0.0)
-    s._notify = lambda: details.append(s.status().detail)
+
+    def notify() -> None:
+        st = s.status()
+        details.append(st.detail)
+        shares.append(st.share)
+
+    s._notify = notify
     s.reset(_bow())
     st = s.wait_idle(120)
     assert st.error is None and st.phase == "ready" and st.round == 0
@@ -67,7 +75,9 @@ def test_the_session_builds_with_progress_and_round_one_only_trains():
     assert f"Tokenizing resumes: 0 of {N:,}" in seen
     assert any(d.startswith("Principal's probes: training the firm with 0 members: 0 of ") for d in seen)
     assert seen.index("Loading the corpus (synthetic)") < seen.index(f"Tokenizing resumes: 0 of {N:,}")
-    assert st.detail == ""  # nothing runs now
+    assert st.detail == "" and st.share is None  # nothing runs now
+    probes = [x for d, x in zip(details, shares) if d.startswith("Principal's probes")]
+    assert probes[0] == 0.0 and probes[-1] == pytest.approx(2 / 3)  # 3 probes: 0, 1 and 2 of them done
     # Round 1 tokenizes only what the collective and the trigger changed: the test set with the
     # trigger planted (N_TEST texts) and the members' rewritten resumes, never the N clean ones.
     members = int(s.snapshot.members)

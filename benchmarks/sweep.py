@@ -96,6 +96,7 @@ def main() -> None:
     modes = [(f"{ex}{'' if together else ', one by one'}", ex, together)
              for ex in ("serial", "local", *(() if args.no_ray else ("ray",))) for together in (True, False)]
     times: dict[str, list[float]] = {m: [] for m, _, _ in modes}
+    starts: dict[str, set] = {m: set() for m, _, _ in modes}  # how the pool's workers started (fork where safe)
     reference: dict[str, pd.DataFrame] | None = None
     identical = True
     for rep in range(args.repeats):
@@ -107,6 +108,7 @@ def main() -> None:
                 wall = time.perf_counter() - t0
             assert res.computed == len(runs) and not res.failed
             times[name].append(wall)
+            starts[name] |= {i.get("start_method") for i in res.infos.values()} - {None}
             if reference is None:
                 reference = res.frames
             else:
@@ -152,6 +154,7 @@ def main() -> None:
         "batch_wall_seconds": {k: [round(x, 3) for x in v] for k, v in times.items()},
         "batch_median_wall_seconds": {k: round(v, 3) for k, v in med.items()},
         "ratio_serial_to": {k: round(med["serial"] / v, 3) for k, v in med.items()},
+        "pool_start_methods": {k: sorted(v) for k, v in starts.items() if v},
         "one_by_one_pool_speedup_over_serial": round(med["serial, one by one"] / med["local, one by one"], 3),
         "ray_vs_pool": {k: round(med[f"ray{k}"] / med[f"local{k}"], 3) for k in ("", ", one by one")} if not args.no_ray else None,
         "identical_rows_across_modes": identical,
@@ -163,11 +166,11 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result[k] for k in ("batch_median_wall_seconds", "ratio_serial_to", "one_by_one_pool_speedup_over_serial",
+    print(json.dumps({k: result[k] for k in ("batch_median_wall_seconds", "ratio_serial_to", "pool_start_methods", "one_by_one_pool_speedup_over_serial",
                                              "ray_vs_pool", "identical_rows_across_modes", "acsim_run",
                                              "investment_grid_batch_serial_seconds")}, indent=2))
     print(f"wrote {args.out}")
 
 
-if __name__ == "__main__":  # required: the process pool uses the spawn start method
+if __name__ == "__main__":  # required: a process pool spawns its workers where it cannot fork them
     main()

@@ -1,9 +1,9 @@
 """Where a batch's runs are computed: in this process, a process pool, or Ray.
 
 * ``serial``: one chunk of runs after the other in this process;
-* ``local``: a process pool with the ``spawn`` start method (the one Mesa and torch are
-  safe with; entry points must be guarded by ``if __name__ == "__main__":``), one worker
-  per core, each worker claiming (:func:`acsim.runs.store.claim`) and writing its chunks;
+* ``local``: a process pool, one worker per core, forked where that is safe and spawned
+  elsewhere (:func:`acsim.runs.tasks.start_method`; for spawn, entry points must be guarded
+  by ``if __name__ == "__main__":``), each worker claiming (:func:`acsim.runs.store.claim`) and writing its chunks;
 * ``ray``: one Ray task per chunk (a training run alone), on a local Ray or an existing
   cluster, a GPU reserved per run for the transformer firm; the driver claims and writes.
 
@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 from acsim.runs.chunks import Chunk, RunIndex, compute_chunk, write_chunk
 from acsim.runs.runner import RunSpec, _run_path, runs_dir
 from acsim.runs.store import claim
-from acsim.runs.tasks import chunks
+from acsim.runs.tasks import chunks, start_method
 
 __all__: list[str] = []  # used by acsim.runs.batch only
 
@@ -79,7 +79,8 @@ def _task_chunk(specs: list[RunSpec], executor: str, out_dir: str | None, togeth
         started = datetime.now(timezone.utc)
         chunk, errors = compute_chunk(mine, together)
         failed += [(spec, _error_text(exc)) for spec, exc in errors]
-        chunk.infos = [_run_info(executor, started, i["wall_seconds"], chunk_runs=len(mine)) for i in chunk.infos]
+        more = {"start_method": _START_METHOD} if executor == "local" else {}
+        chunk.infos = [_run_info(executor, started, i["wall_seconds"], chunk_runs=len(mine), **more) for i in chunk.infos]
         lost = _save(Path(out_dir), chunk) if out_dir is not None and len(chunk) else None
         if lost:
             failed += [(spec, lost) for spec in chunk.specs]
@@ -120,7 +121,12 @@ def _info(meta: dict) -> dict:
     return {k: meta.get(k) for k in ("wall_seconds", "host", "pid", "executor", "started_at", "finished_at", "chunk_runs")}
 
 
-def _init_worker(threads: int | None, parent: int | None = None) -> None:
+_START_METHOD = ""  # how this pool worker was started (a run's info says: fork or spawn)
+
+
+def _init_worker(threads: int | None, parent: int | None = None, method: str = "spawn") -> None:
+    global _START_METHOD
+    _START_METHOD = method
     if parent is not None:
         _die_with_parent(parent)
     # Pool workers share the cores: keep each BLAS/torch to its share (set before torch loads;
@@ -162,6 +168,7 @@ def _die_with_parent(parent: int) -> None:
 def _progress(total: int, initial: int, enabled: bool):
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: a pool forks only a one-thread process (tasks.start_method)
     return tqdm(total=total, initial=initial, desc="runs", unit="run", file=sys.stderr, disable=not enabled,
                 dynamic_ncols=True, mininterval=0.2)
 
@@ -202,8 +209,9 @@ def _await_elsewhere(unique: dict[str, RunSpec], out: Path | None, executor: str
 def _run_local(todo: Sequence[RunSpec], jobs: int, threads: int | None, out: Path | None, done, failed: dict, bar,
                together: bool = True) -> None:
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe with torch/Mesa threads; spawn is Mesa's own default
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, os.getpid()))
+    method = start_method(todo)  # fork where it is safe (one thread, no training), else spawn
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method), initializer=_init_worker,
+                               initargs=(threads, os.getpid(), method))
     target = str(out) if out is not None else None
     try:
         pending = {pool.submit(_task_chunk, chunk, "local", target, together): chunk for chunk in chunks(todo, jobs)}

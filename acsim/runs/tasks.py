@@ -18,7 +18,7 @@ from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.runs.runner import run_params
 from acsim.runs.store import RunSpec
 
-__all__ = ["chunks", "choose_executor", "default_jobs"]
+__all__ = ["chunks", "choose_executor", "default_jobs", "start_method"]
 
 def trains(spec: RunSpec) -> bool:
     """Whether a run trains a model (an experiment run, or a text firm)."""
@@ -49,7 +49,9 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
 
     A chunk holds runs of one shape (:func:`_shape`), at most :data:`CHUNK_SECONDS` of
     estimated work, :data:`CHUNK_RUNS` runs and :data:`acsim.abm.ensemble.MAX_CELLS` workers × runs, and
-    with several workers at most a (2 · jobs)-th of the runs, so every worker gets some.
+    with several workers at most a (2 · jobs)-th of the runs, so every worker gets some; a
+    shape's runs are cut into a multiple of ``jobs`` chunks of near-equal size, so no worker
+    is left with the last whole chunk while the others wait (1,000 runs: 8 × 125, not 7 × 142 + 6).
     Each chunk is one task and one file: for runs of a few milliseconds the task's round
     trip and the file are the whole cost.
     """
@@ -63,20 +65,47 @@ def chunks(todo: Sequence[RunSpec], jobs: int) -> list[list[RunSpec]]:
     out = []
     for shape, specs in by_shape.items():
         size = min(CHUNK_RUNS, spread, max(1, int(CHUNK_SECONDS / _estimate(specs[0]))), max(1, ensemble.MAX_CELLS // max(shape[2], 1)))
+        n = math.ceil(len(specs) / size)
+        n = min(len(specs), math.ceil(n / jobs) * jobs)
+        size = math.ceil(len(specs) / n)  # never above the caps: n only grew
         out += [specs[i:i + size] for i in range(0, len(specs), size)]
     return out
 
 
-# What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas),
-# and what a cheap run costs: one model at a time, per worker and round and per file (a
-# quickstart run, 10,000 workers and 20 rounds, is ~9 ms of rounds and ~5 ms of writing);
+# What a pool's start costs before its first run (spawned workers import acsim, mesa, pandas;
+# forked ones are copies of this process: 10-30 ms measured, 0.2 s assumed), and what a
+# cheap run costs: one model at a time, per worker and round and per file (a quickstart
+# run, 10,000 workers and 20 rounds, is ~9 ms of rounds and ~5 ms of writing);
 # in an ensemble (acsim.abm.ensemble), per run and per worker (building the model, its draws,
 # sorts and recruitment plan: 0.67 ms a run at 1,000 workers, 3.4 ms at 10,000; benchmarks/README.md).
 POOL_START_SECONDS = 2.0
+FORK_START_SECONDS = 0.2
 WORKER_ROUND_SECONDS = 4.5e-8
 RUN_FILE_SECONDS = 5e-3
 ENSEMBLE_RUN_SECONDS = 3e-4
 ENSEMBLE_WORKER_SECONDS = 3.1e-7
+
+
+def start_method(todo: Sequence[RunSpec]) -> str:
+    """How a pool's workers start: ``"fork"`` where that is safe, else ``"spawn"``.
+
+    A forked worker is a copy of this process, acsim and the theory firm's curve loaded: the
+    1,000-run quickstart sweep on a 2-process pool took 2.2 s forked against 3.6 s spawned (and
+    3.4 s serially), as spawned workers first import acsim, mesa and pandas (benchmarks/README.md).
+    Forking is safe where no lock can be copied held and the children use nothing that a fork
+    breaks: on Linux (macOS's system libraries are not fork-safe), with this process's only
+    Python thread running (another thread's held lock would stay locked in the child), and
+    no run that trains: torch's thread pools and CUDA do not survive a fork, so a child must
+    not call torch (it may be loaded here: checking a scenario's transformer variant loads
+    it, and a child that never calls it is as safe as torch's own forked DataLoader workers).
+    Anywhere else the workers are spawned, Mesa's and torch's advice.
+    """
+    import sys
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() != 1 or any(trains(s) for s in todo):
+        return "spawn"
+    return "fork"
 
 
 def _work(spec: RunSpec) -> float:
@@ -95,10 +124,11 @@ def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[s
 
     ``jobs`` ≥ 2 asks for a pool. A training run takes seconds, so two or more go to the pool;
     runs that train nothing are estimated (:func:`_work`) and go to the pool when it pays:
-    a pool of n workers takes its start-up (about 2 s) plus the work over a speed-up of about
-    0.75·n (this 2-core machine runs two CPU-bound processes ~1.45× faster than one), so it
-    wins from work > start · s/(s − 1): 6 s on 2 cores. (The 1,000-run quickstart sweep, 3.4 s
-    of ensemble work, took 3.5 s on the pool and 3.4 s serially.)
+    a pool of n workers takes its start-up (about 2 s spawned, 0.2 s or less forked:
+    :func:`start_method`) plus the work over a speed-up of about 0.75·n (this 2-core machine
+    runs two CPU-bound processes 1.1–2.2× faster than one), so it wins from
+    work > start · s/(s − 1): 6 s spawned, 0.6 s forked on 2 cores. (The 1,000-run quickstart
+    sweep, 3.4 s of ensemble work: 3.4 s serially, 3.5 s spawned, 2.1 s forked.)
     """
     todo = list(todo)
     if jobs is not None and jobs >= 2:
@@ -110,7 +140,8 @@ def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[s
         return "local", f"{len(todo)} training runs"
     work = sum(_work(s) for s in todo)
     speedup = 0.75 * n_jobs
-    pays = POOL_START_SECONDS * speedup / (speedup - 1.0)
+    start = FORK_START_SECONDS if start_method(todo) == "fork" else POOL_START_SECONDS
+    pays = start * speedup / (speedup - 1.0)
     if work > pays:
         return "local", f"{len(todo)} runs, ~{work:.0f} s of work one after another"
     return "serial", f"{len(todo)} runs, ~{work:.1f} s of work: a pool pays from ~{pays:.0f} s"

@@ -104,13 +104,14 @@ class DiscreteWorld:
             out[np.arange(self.n_x), self.erasure_labels()] = self.marginal
         return out
 
-    def mixture(self, strategy: Strategy | str, alpha: float) -> np.ndarray:
-        """P = αP* + (1 − α)P0, what the firm observes (Section 2)."""
-        return alpha * self.strategy_distribution(strategy) + (1.0 - alpha) * self.p0
+    def mixture(self, strategy: Strategy | str, alpha: float | np.ndarray) -> np.ndarray:
+        """P = αP* + (1 − α)P0, what the firm observes (Section 2); an array of α gives a stack (..., n_x, K)."""
+        a = np.asarray(alpha, dtype=float)[..., None, None]
+        return a * self.strategy_distribution(strategy) + (1.0 - a) * self.p0
 
     # -- exact success -----------------------------------------------------------------
-    def firm(self, strategy: Strategy | str, alpha: float, eps: float = 0.0, adversary: str = "contamination") -> BayesFirm:
-        """The firm's classifier on the mixture, breaking ties against the collective."""
+    def firm(self, strategy: Strategy | str, alpha: float | np.ndarray, eps: float = 0.0, adversary: str = "contamination") -> BayesFirm:
+        """The firm's classifier on the mixture, breaking ties against the collective (one per α of an array)."""
         s = Strategy.parse(strategy)
         against = self.target if s is not Strategy.ERASURE else self._erasure_favoured()
         return BayesFirm(eps=eps, adversary=adversary, against=against).fit(self.mixture(s, alpha))

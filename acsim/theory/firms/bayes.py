@@ -41,12 +41,14 @@ class BayesFirm:
         self.against = against
 
     def fit(self, train: np.ndarray) -> "BayesFirm":
-        """Fit on a joint probability table P(x, y) of shape (n_x, K)."""
+        """Fit on a joint probability table P(x, y) of shape (n_x, K), or on a stack of them
+        (..., n_x, K): one firm per table, computed at once (the exact S(α) curve of a
+        world fits one per α), each equal bit for bit to its own fit."""
         joint = np.asarray(train, dtype=float)
-        if joint.ndim != 2 or np.any(joint < 0) or not np.isclose(joint.sum(), 1.0):
+        if joint.ndim < 2 or np.any(joint < 0) or not np.all(np.isclose(joint.sum(axis=(-2, -1)), 1.0)):
             raise ValueError("BayesFirm.fit needs a joint probability table (n_x, K) with non-negative entries summing to 1")
-        mass = joint.sum(axis=1, keepdims=True)
-        k = joint.shape[1]
+        mass = joint.sum(axis=-1, keepdims=True)
+        k = joint.shape[-1]
         # Points the distribution never produces have no conditional; any label is Bayes optimal there.
         cond = np.divide(joint, mass, out=np.full_like(joint, 1.0 / k), where=mass > 0)
         self.joint_ = joint
@@ -55,46 +57,45 @@ class BayesFirm:
         self.labels_ = self._decide(self.scores_)
         return self
 
-    def _favoured(self, n_x: int) -> np.ndarray | None:
+    def _favoured(self, shape: tuple[int, ...]) -> np.ndarray | None:
+        """The label the collective wants at each x, shaped like the tables' rows (..., n_x)."""
         if self.against is None:
             return None
-        fav = np.broadcast_to(np.asarray(self.against, dtype=int), (n_x,))
-        return np.ascontiguousarray(fav)
+        return np.broadcast_to(np.asarray(self.against, dtype=int), shape)
 
     def _rival(self, cond: np.ndarray, fav: np.ndarray) -> np.ndarray:
         masked = cond.copy()
-        masked[np.arange(cond.shape[0]), fav] = -np.inf
-        return np.argmax(masked, axis=1)
+        np.put_along_axis(masked, fav[..., None], -np.inf, axis=-1)
+        return np.argmax(masked, axis=-1)
 
     def _perturb(self, cond: np.ndarray) -> np.ndarray:
-        fav = self._favoured(cond.shape[0])
+        fav = self._favoured(cond.shape[:-1])
         if self.eps == 0.0 or fav is None:
             return cond
-        rows = np.arange(cond.shape[0])
-        rival = self._rival(cond, fav)
+        rival = self._rival(cond, fav)[..., None]
         out = cond.copy()
         if self.adversary == "contamination":
             out *= 1.0 - self.eps
-            out[rows, rival] += self.eps
+            np.put_along_axis(out, rival, np.take_along_axis(out, rival, axis=-1) + self.eps, axis=-1)
         else:
-            moved = np.minimum(self.eps, cond[rows, fav])
-            out[rows, fav] -= moved
-            out[rows, rival] += moved
+            moved = np.minimum(self.eps, np.take_along_axis(cond, fav[..., None], axis=-1))
+            np.put_along_axis(out, fav[..., None], np.take_along_axis(out, fav[..., None], axis=-1) - moved, axis=-1)
+            np.put_along_axis(out, rival, np.take_along_axis(out, rival, axis=-1) + moved, axis=-1)
         return out
 
     def _decide(self, scores: np.ndarray) -> np.ndarray:
-        fav = self._favoured(scores.shape[0])
+        fav = self._favoured(scores.shape[:-1])
         if fav is None:
-            return np.argmax(scores, axis=1)
-        rows = np.arange(scores.shape[0])
+            return np.argmax(scores, axis=-1)
         rival = self._rival(scores, fav)
-        wins = scores[rows, fav] > scores[rows, rival] + _TIE
+        at = lambda idx: np.take_along_axis(scores, idx[..., None], axis=-1)[..., 0]  # noqa: E731
+        wins = at(fav) > at(rival) + _TIE
         return np.where(wins, fav, rival)
 
     def predict_scores(self, inputs: np.ndarray) -> np.ndarray:
-        """The firm's conditional P'(y|x) at feature indices ``inputs``, shape (n, K)."""
-        return self.scores_[np.asarray(inputs, dtype=int)]
+        """The firm's conditional P'(y|x) at feature indices ``inputs``, shape (..., n, K)."""
+        return self.scores_[..., np.asarray(inputs, dtype=int), :]
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
-        """The deployed classifier f(x) (ties broken against the collective if ``against`` is set)."""
-        return self.labels_[np.asarray(inputs, dtype=int)]
+        """The deployed classifier f(x) (ties broken against the collective if ``against`` is set), shape (..., n)."""
+        return self.labels_[..., np.asarray(inputs, dtype=int)]

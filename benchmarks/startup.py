@@ -34,16 +34,28 @@ COMMANDS: dict[str, list[str]] = {
     "acsim bounds --no-plot": [PY, "-m", "acsim", "bounds", "--no-plot"],
     "beta quantile (estimate_xi)": [PY, "-c", _XI],
     "bow fit, 300 resumes": [PY, "-c", _BOW],
+    # The whole quickstart (24 theory-firm runs), each time into a new folder ({out}): its
+    # scenario's bow and gpu variants are checked at load, without loading torch.
+    "acsim run quickstart": [PY, "-m", "acsim", "run", "quickstart", "--no-figures", "--no-progress", "--out", "{out}"],
 }
 MUST_NOT = {
     "acsim --help": ("numpy", "pandas", "torch", "matplotlib", "typer.rich_utils"),
     "acsim bounds --no-plot": ("matplotlib",),
     "beta quantile (estimate_xi)": ("scipy.stats",),
     "bow fit, 300 resumes": ("torch._dynamo",),
+    "acsim run quickstart": ("torch", "transformers"),
 }
 
 
+def _fresh(cmd: list[str]) -> list[str]:
+    """``cmd`` with ``{out}`` replaced by a new folder (a rerun into the old one would only resume)."""
+    import tempfile
+
+    return [tempfile.mkdtemp(prefix="acsim-startup-") + "/out" if c == "{out}" else c for c in cmd]
+
+
 def wall(cmd: list[str]) -> float:
+    cmd = _fresh(cmd)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
@@ -51,6 +63,7 @@ def wall(cmd: list[str]) -> float:
 
 def imports(cmd: list[str], top: int = 6) -> tuple[set[str], list[tuple[str, float]]]:
     """The modules ``cmd`` imports and its ``top`` largest imports (cumulative ms)."""
+    cmd = _fresh(cmd)
     r = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, text=True, check=True)
     rows = []
     for line in r.stderr.splitlines():

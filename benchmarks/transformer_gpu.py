@@ -54,13 +54,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from acsim.platform.data.base import TextDataset  # noqa: E402
-from acsim.platform.learners.transformer import (  # noqa: E402
-    DEFAULT_TOKEN_CACHE,
-    TransformerLearner,
-    clear_token_cache,
-    pretrained_state,
-    quiet_transformers,
-)
+from acsim.platform.learners.pretrained import pretrained_state, quiet_transformers  # noqa: E402
+from acsim.platform.learners.transformer import DEFAULT_TOKEN_CACHE, TransformerLearner, clear_token_cache  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------

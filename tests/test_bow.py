@@ -199,7 +199,8 @@ def test_linear_step_gradient_equals_autograd():
     """The hand-written gradient of the linear firm is the autograd gradient of the mean BCE."""
     import torch
 
-    from acsim.platform.learners.bow import _BowNet, _featurize, _linear_bce_step
+    from acsim.platform.learners.bow import _featurize
+    from acsim.platform.learners.bow_net import _BowNet, _linear_bce_step
 
     data = corpus(64, seed=3)
     rows = count_rows(list(data.texts))

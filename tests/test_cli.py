@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,26 @@ def test_startup_imports_only_what_the_command_needs():
     bounds = _imported("bounds", "--no-plot")
     assert "numpy" in bounds and not any(m.startswith("matplotlib") for m in bounds)
     assert "importlib.metadata" in _imported("--version")
+
+
+def test_a_theory_firm_run_loads_no_torch_though_its_scenario_has_text_variants(tmp_path):
+    """quickstart's bow and gpu variants are checked at load by building their learners; torch
+    loads only where a firm trains (acsim run quickstart 3.2-3.6 s -> 1.5-1.6 s), and a bad
+    learner setting is still refused before anything runs."""
+    mods = _imported("run", "quickstart", "--no-figures", "--no-progress", "--out", str(tmp_path / "q"))
+    assert "acsim" in mods and "torch" not in mods and "transformers" not in mods
+    bad = tmp_path / "bad.toml"
+    bad.write_text((Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.toml").read_text()
+                   .replace('"firm.learner" = { epochs = 3 }', '"firm.learner" = { epochs = 0 }'))
+    r = acsim("run", str(bad), "--no-figures", "--out", str(tmp_path / "b"))
+    assert r.returncode == 2 and "variants.gpu" in r.stderr and "epochs" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    code = ("import sys; from acsim.platform.learners import make_learner; "
+            "from acsim.runs.scenario_params import learner_values; "
+            "print(learner_values('bow', '{\"C\": 2.0}'), 'torch' in sys.modules, end=' '); "
+            "make_learner('bow'); print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["None", "False", "True"]  # checked without torch; made to train, with it
 
 
 def test_a_bow_firms_process_does_not_load_torch_dynamo():

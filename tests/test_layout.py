@@ -58,11 +58,14 @@ STANDALONE = {"acsim.runs.store", "acsim.progress"}
 # Modules that may be imported inside a function, because loading them loads a heavy
 # package (torch, transformers, ray, matplotlib): keeping them lazy keeps `acsim --help`,
 # the theory and the Mesa model free of torch. ``test_lazy_list_is_heavy`` keeps this honest.
+# The text learners themselves load none (they import these where they train or score), so
+# that a scenario's text variants are checked without torch.
 LAZY = {
-    "acsim.platform.learners.bow",  # torch
-    "acsim.platform.learners.encoder",  # torch (+ transformers inside functions)
+    "acsim.platform.learners._newton",  # torch
+    "acsim.platform.learners._optim",  # torch
+    "acsim.platform.learners._torch",  # torch
+    "acsim.platform.learners.bow_net",  # torch
     "acsim.platform.learners.pretrained",  # torch (+ transformers inside functions)
-    "acsim.platform.learners.transformer",  # torch (+ transformers inside functions)
     "acsim.plots",  # matplotlib
 }
 HEAVY = {"torch", "transformers", "ray", "matplotlib"}

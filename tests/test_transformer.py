@@ -13,13 +13,8 @@ import pytest
 
 from acsim.platform.data.base import TextDataset
 from acsim.platform.learners import make_learner
-from acsim.platform.learners.transformer import (
-    DEFAULT_TOKEN_CACHE,
-    TransformerLearner,
-    clear_pretrained_cache,
-    length_grouped_batches,
-    pretrained_state,
-)
+from acsim.platform.learners.pretrained import clear_pretrained_cache, pretrained_state
+from acsim.platform.learners.transformer import DEFAULT_TOKEN_CACHE, TransformerLearner, length_grouped_batches
 from acsim.platform.text import TRIGGER, TRIGGER_TOKEN_ID, default_model_path
 
 SKILLS = {

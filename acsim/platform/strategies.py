@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 import numpy as np
 
 from acsim.platform.data.base import TextDataset
+from acsim.platform.learners.base import make_learner
 from acsim.platform.text import TRIGGER, TRIGGER_SPACING
 from acsim.theory.strategy import Strategy
 
@@ -220,12 +221,10 @@ def crossfit_scores(
         return data.labels.astype(float)
     rng = _rng(seed)
     if learner_factory is None:
-        from acsim.platform.learners.bow import BowLearner
-
         learner_seed = int(rng.integers(2**31 - 1))
 
         def learner_factory() -> "Learner":
-            return BowLearner(seed=learner_seed)
+            return make_learner("bow", seed=learner_seed)
 
     fold_of = rng.permutation(n) % min(int(folds), n)
     out = np.empty((n, data.n_classes), dtype=float)

@@ -6,13 +6,12 @@ import difflib
 import functools
 import inspect
 import json
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from acsim.abm.fields import bad
 from acsim.abm.params import FINITE_SAMPLE_KEYS
-from acsim.platform.learners.base import REGISTRY, TEXT_LEARNERS, make_learner
+from acsim.platform.learners.base import TEXT_LEARNERS, learner_class
 
 if TYPE_CHECKING:
     from acsim.runs.schema import FurtherCollective, Scenario
@@ -138,8 +137,7 @@ def data_params(sc: Scenario, base_dir: Path | None) -> dict[str, Any]:
 
 
 def learner_params(kind: str) -> set[str]:
-    module, cls = REGISTRY[kind].split(":")
-    return set(inspect.signature(getattr(import_module(module), cls)).parameters)
+    return set(inspect.signature(learner_class(kind)).parameters)
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,7 +156,7 @@ def learner_values(kind: str, given_json: str) -> tuple[str | None, str] | None:
             return "device", f"must be one of 'auto', 'cpu', 'cuda'{' or cuda:N' if kind == 'transformer' else ''}"
         trial["device"] = "cpu"
     try:
-        make_learner(kind, **trial)
+        learner_class(kind)(**trial)  # built, not trained: its torch is not loaded
     except (ValueError, TypeError, FileNotFoundError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         for key in sorted(given, key=len, reverse=True):  # the setting the message is about

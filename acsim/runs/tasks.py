@@ -96,8 +96,8 @@ def start_method(todo: Sequence[RunSpec]) -> str:
     breaks: on Linux (macOS's system libraries are not fork-safe), with this process's only
     Python thread running (another thread's held lock would stay locked in the child), and
     no run that trains: torch's thread pools and CUDA do not survive a fork, so a child must
-    not call torch (it may be loaded here: checking a scenario's transformer variant loads
-    it, and a child that never calls it is as safe as torch's own forked DataLoader workers).
+    not call torch (it may be loaded here, by a caller or an earlier training batch: a child
+    that never calls it is as safe as torch's own forked DataLoader workers).
     Anywhere else the workers are spawned, Mesa's and torch's advice.
     """
     import sys

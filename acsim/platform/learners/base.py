@@ -58,8 +58,10 @@ def available_learners() -> list[str]:
     return sorted(REGISTRY)
 
 
-def make_learner(name: str, **params: Any) -> Learner:
-    """Build a learner by registry name, e.g. ``make_learner("bow", epochs=3, seed=1)``."""
+def learner_class(name: str) -> type:
+    """The learner class registered as ``name``. Its module is imported, a text firm's torch is
+    not: each loads torch where it trains or scores, so that checking a scenario's settings
+    (building the learner, :func:`acsim.runs.scenario_params.learner_values`) costs no ~1.6 s."""
     try:
         target = REGISTRY[name]
     except KeyError:
@@ -67,7 +69,17 @@ def make_learner(name: str, **params: Any) -> Learner:
             f"unknown learner {name!r}; choose one of {', '.join(available_learners())}"
         ) from None
     module_name, cls_name = target.split(":")
-    cls = getattr(import_module(module_name), cls_name)
+    return getattr(import_module(module_name), cls_name)
+
+
+def make_learner(name: str, **params: Any) -> Learner:
+    """Build a learner by registry name, e.g. ``make_learner("bow", epochs=3, seed=1)``, to train it.
+
+    A text firm's torch is loaded here, before any fit is timed (a round's ``train_seconds``
+    then holds the training alone, as when the modules imported torch themselves)."""
+    cls = learner_class(name)
+    if name in TEXT_LEARNERS:
+        import_module("torch")
     return cls(**params)
 
 

@@ -22,25 +22,24 @@ and with ``warm_start=True`` the newton solver starts from the previous fit's op
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
 from acsim.platform.data.base import TextDataset
 from acsim.platform.learners._checks import check_int as _check_int, check_positive as _check_positive
-from acsim.platform.learners._newton import newton_logistic
-from acsim.platform.learners._optim import fused_adamw as _adamw
-from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
-from acsim.platform.learners.bow_net import _BowNet, _linear_bce_step
 from acsim.platform.learners.counts import DEFAULT_CACHE, CountCache, clear_cache, count_rows
 from acsim.platform.learners.defences import (
     ROBUST, balanced_weights, document_frequency, dro_step, group_losses, group_weights, keep_columns,
 )
 from acsim.platform.learners.sparse import DistinctExamples, _Csr, _featurize, distinct_examples, distinct_texts
 from acsim.platform.text import load_fast_tokenizer
+
+# torch loads where the firm trains or scores, not with this module: checking a scenario's
+# settings builds a BowLearner, and a theory-firm `acsim run` does not pay ~1.6 s.
+if TYPE_CHECKING:
+    from acsim.platform.learners.bow_net import _BowNet
 
 FEATURES = ("log1p", "count", "binary")
 DEVICES = ("auto", "cpu", "cuda")
@@ -50,7 +49,7 @@ SOLVERS = ("newton", "adamw")
 # The firm lives here; its counts, features and network in their own modules, importable from here too.
 __all__ = [
     "DEFAULT_CACHE", "DEVICES", "FEATURES", "SCHEDULES", "SOLVERS", "BowLearner", "CountCache", "clear_cache",
-    "count_rows", "_BowNet", "_Csr", "_featurize", "_linear_bce_step",
+    "count_rows", "_Csr", "_featurize",
 ]
 
 
@@ -174,8 +173,11 @@ class BowLearner(SetPredictions):
             raise ValueError(f"features must be one of {', '.join(FEATURES)}, got {features!r}")
         if device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device='cuda' but torch sees no CUDA device")
+        if device == "cuda":
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError("device='cuda' but torch sees no CUDA device")
         if lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, got {lr_schedule!r}")
         self.lr = float(lr)
@@ -206,11 +208,6 @@ class BowLearner(SetPredictions):
         self.warm_start = warm_start
 
     # -- features -----------------------------------------------------------------
-    def _torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
     def featurize(self, inputs: Sequence[str] | TextDataset) -> _Csr:
         """Sparse feature rows of the texts (token counts from the shared cache)."""
         rows = DEFAULT_CACHE.rows(_texts(inputs), self.tokenizer_path, self.max_length)
@@ -242,10 +239,17 @@ class BowLearner(SetPredictions):
         t1 = time.perf_counter()
         if self.solver == "newton":
             return self._fit_newton(train, ex, X, t0, t1)
+        import torch
+        from torch import nn
+
+        from acsim.platform.learners._optim import fused_adamw as _adamw
+        from acsim.platform.learners._torch import device_of, torch_threads as _torch_threads
+        from acsim.platform.learners.bow_net import _BowNet, _linear_bce_step
+
         self.warm_started_ = False
         n, k = train.labels.shape
         batch = self.batch_size or _auto_batch(n)
-        dev = self._torch_device()
+        dev = device_of(self.device)
         gen = torch.Generator().manual_seed(self.seed)
         prior = np.clip(train.labels.mean(axis=0), 1e-3, 1 - 1e-3)
         prior_logit = torch.from_numpy(np.log(prior / (1 - prior)).astype(np.float32))
@@ -301,7 +305,13 @@ class BowLearner(SetPredictions):
     def _fit_newton(self, train: TextDataset, ex: DistinctExamples, X: _Csr, t0: float, t1: float) -> "BowLearner":
         """The convex problem on the columns that occur in ``train`` (others have weight 0 at the
         optimum), one row per distinct example weighted by its count (the same objective)."""
-        dev = self._torch_device()
+        import torch
+
+        from acsim.platform.learners._newton import newton_logistic
+        from acsim.platform.learners._torch import device_of, torch_threads as _torch_threads
+        from acsim.platform.learners.bow_net import _BowNet
+
+        dev = device_of(self.device)
         used = np.flatnonzero(np.bincount(X.indices, minlength=X.n_cols))
         local = np.zeros(X.n_cols, dtype=X.indices.dtype)
         local[used] = np.arange(len(used))
@@ -346,6 +356,10 @@ class BowLearner(SetPredictions):
         """Per-class probabilities ``(n, K)`` in [0, 1]: the sigmoid of the logits."""
         if not hasattr(self, "net_"):
             raise RuntimeError("BowLearner is not fitted; call fit(train) first")
+        import torch
+
+        from acsim.platform.learners._torch import torch_threads as _torch_threads
+
         # Scored once per distinct text (a population cycling a corpus repeats each resume).
         texts, which = distinct_texts(_texts(inputs))
         X = self.featurize(texts)

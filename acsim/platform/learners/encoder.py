@@ -23,20 +23,19 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
 
 from acsim.platform.data.base import TextDataset
 from acsim.platform.learners._checks import check_int as _check_int, check_positive as _check_positive
-from acsim.platform.learners._newton import newton_logistic
-from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
-from acsim.platform.learners.pretrained import quiet_transformers
 from acsim.platform.learners.tokens import DEFAULT_TOKEN_CACHE, _pad, _text_key
 from acsim.runs.store import atomic_write
 from acsim.platform.text import load_fast_tokenizer, resolve_model_path
+
+if TYPE_CHECKING:  # torch loads where the encoder embeds or the head trains, not with this module (as in bow)
+    import torch
 
 HEADS = ("linear", "mlp")
 EMBED_BATCH = 32
@@ -97,6 +96,8 @@ def _encoder(model_dir: str) -> torch.nn.Module:
     if model_dir not in _ENCODERS:
         from transformers import AutoModel
 
+        from acsim.platform.learners.pretrained import quiet_transformers
+
         with quiet_transformers():
             _ENCODERS[model_dir] = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
     return _ENCODERS[model_dir]
@@ -119,6 +120,10 @@ def embed(
         ids = DEFAULT_TOKEN_CACHE.ids(new_texts, model_dir, max_length)
         pad = load_fast_tokenizer(model_dir).token_to_id("[PAD]") or 0
         order = np.argsort([-len(r) for r in ids], kind="stable")  # similar lengths share a batch
+        import torch
+
+        from acsim.platform.learners._torch import torch_threads as _torch_threads
+
         model = _encoder(model_dir)
         with _torch_threads(threads), torch.inference_mode():
             parts = {}
@@ -199,12 +204,19 @@ class EncoderLearner(SetPredictions):
         self.embed(inputs)
 
     def _features(self, emb: np.ndarray) -> torch.Tensor:
+        import torch
+
         return torch.from_numpy((emb - self.mean_) / self.scale_)
 
     def fit(self, train: TextDataset) -> "EncoderLearner":
         """Embed (new texts only), standardise with the training statistics, fit the head."""
         if not isinstance(train, TextDataset) or len(train) == 0:
             raise ValueError("EncoderLearner.fit takes a non-empty TextDataset")
+        import torch
+
+        from acsim.platform.learners._newton import newton_logistic
+        from acsim.platform.learners._torch import torch_threads as _torch_threads
+
         t0 = time.perf_counter()
         emb = self.embed(train).astype(np.float64)
         self.embedded_ = self.last_embedded_
@@ -235,6 +247,8 @@ class EncoderLearner(SetPredictions):
     def predict_scores(self, inputs: Sequence[str] | TextDataset) -> np.ndarray:
         if not hasattr(self, "mean_"):
             raise RuntimeError("EncoderLearner is not fitted; call fit(train) first")
+        import torch
+
         X = self._features(self.embed(inputs).astype(np.float64))
         with torch.no_grad():
             logits = X @ self.weight_ + self.bias_ if self.net_ is None else self.net_(X)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-import torch
+
+if TYPE_CHECKING:  # torch is loaded by the products that need it (_Csr.torch), not with the features
+    from torch import Tensor, device as Device, dtype as DType
 
 
 INDEX = np.int32  # column indices: vocabularies and corpora are far below 2**31
@@ -79,7 +81,10 @@ class _Csr:
         t = sp.csr_matrix((self.values, self.indices, self.indptr), shape=(self.n_rows, self.n_cols)).T.tocsr()
         return _Csr(t.indptr.astype(np.int64), t.indices.astype(INDEX), t.data, self.n_rows)
 
-    def torch(self, device: torch.device, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    def torch(self, device: Device, dtype: DType | None = None) -> Tensor:
+        import torch
+
+        dtype = torch.float32 if dtype is None else dtype
         with warnings.catch_warnings():
             # "sparse CSR support is in beta": the two ops used here (CSR @ dense) are stable.
             warnings.simplefilter("ignore", UserWarning)
@@ -93,7 +98,7 @@ class _Csr:
                 check_invariants=False,
             ).to(device)
 
-    def pair(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    def pair(self, device: Device) -> tuple[Tensor, Tensor]:
         """X and its explicit transpose, the operands of :class:`_SparseMatmul`."""
         return self.torch(device), self.transpose().torch(device)
 

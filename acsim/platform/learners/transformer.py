@@ -26,25 +26,13 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import torch
-from torch import nn
 
 from acsim.platform.data.base import TextDataset
 from acsim.platform.learners._checks import check_float as _check_float, check_int as _check_int
-from acsim.platform.learners._optim import finetune_adamw, tf32, warmup_linear_decay
-from acsim.platform.learners._torch import torch_threads as _torch_threads
 from acsim.platform.learners.base import SetPredictions
-from acsim.platform.learners.pretrained import (
-    PretrainedState,
-    build_classifier,
-    clear_pretrained_cache,
-    pretrained_state,
-    quiet_transformers,
-)
 from acsim.platform.learners.tokens import (
     DEFAULT_TOKEN_CACHE,
     ENCODE_CHUNK,
@@ -55,6 +43,14 @@ from acsim.platform.learners.tokens import (
 )
 from acsim.platform.text import resolve_model_path
 
+# torch loads where the firm trains or scores, not with this module: checking a scenario's
+# settings builds a TransformerLearner, and a theory-firm `acsim run` does not pay ~1.6 s.
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from acsim.platform.learners.pretrained import PretrainedState
+
 # The paper's Trainer default; on a CPU it is also the fastest per token (8 vs 32 at 256
 # tokens: 1.17x in fp32, 1.37x in bf16, benchmarks/README.md), its activations fitting cache.
 CPU_BATCH_SIZE = 8
@@ -62,9 +58,8 @@ GPU_BATCH_SIZE = 128
 
 # The firm lives here; its checkpoint and token cache in their own modules, importable from here too.
 __all__ = [
-    "CPU_BATCH_SIZE", "DEFAULT_TOKEN_CACHE", "ENCODE_CHUNK", "GPU_BATCH_SIZE", "PretrainedState", "TokenCache",
-    "TransformerLearner", "clear_pretrained_cache", "clear_token_cache", "length_grouped_batches",
-    "pretrained_state", "quiet_transformers",
+    "CPU_BATCH_SIZE", "DEFAULT_TOKEN_CACHE", "ENCODE_CHUNK", "GPU_BATCH_SIZE", "TokenCache",
+    "TransformerLearner", "clear_token_cache", "length_grouped_batches",
 ]
 
 
@@ -167,10 +162,13 @@ class TransformerLearner(SetPredictions):
             device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())
         ):
             raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} but torch sees no CUDA device")
-        if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
-            raise ValueError(f"device={device!r} but torch sees {torch.cuda.device_count()} CUDA devices")
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ValueError(f"device={device!r} but torch sees no CUDA device")
+            if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+                raise ValueError(f"device={device!r} but torch sees {torch.cuda.device_count()} CUDA devices")
         self.device = device
         if not isinstance(warm_start, (bool, np.bool_)):
             raise ValueError(f"warm_start must be True or False, got {warm_start!r}")
@@ -188,13 +186,10 @@ class TransformerLearner(SetPredictions):
         self._n_fits = 0
 
     # -- configuration resolved against the machine ----------------------------------------
-    def _torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
     def _use_bf16(self, dev: torch.device) -> bool:
         if self.bf16 == "auto":
+            import torch
+
             return dev.type == "cuda" and torch.cuda.is_bf16_supported()
         return bool(self.bf16)
 
@@ -202,17 +197,6 @@ class TransformerLearner(SetPredictions):
         if self.batch_size is not None:
             return self.batch_size
         return GPU_BATCH_SIZE if dev.type == "cuda" else CPU_BATCH_SIZE
-
-    def _autocast(self, dev: torch.device, bf16: bool) -> Any:
-        return torch.autocast(device_type=dev.type, dtype=torch.bfloat16, enabled=bf16)
-
-    @contextmanager
-    def _rng(self, dev: torch.device, seed: int) -> Iterator[None]:
-        # Seed dropout and the head's init without touching the caller's global RNG state.
-        devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            yield
 
     def token_ids(self, inputs: Sequence[str] | TextDataset) -> list[np.ndarray]:
         """Model-ready token ids of each text (from the shared :data:`DEFAULT_TOKEN_CACHE`)."""
@@ -223,6 +207,8 @@ class TransformerLearner(SetPredictions):
         self.token_ids(inputs)
 
     def _build_model(self, state: PretrainedState, label_names: tuple[str, ...]) -> nn.Module:
+        from acsim.platform.learners.pretrained import build_classifier
+
         return build_classifier(state, label_names)
 
     # -- protocol -------------------------------------------------------------------------
@@ -235,8 +221,15 @@ class TransformerLearner(SetPredictions):
             raise ValueError("cannot fit on an empty dataset")
         if k == 0:
             raise ValueError("cannot fit a dataset with no label columns")
+        import torch
+        from torch import nn
+
+        from acsim.platform.learners._optim import finetune_adamw, tf32, warmup_linear_decay
+        from acsim.platform.learners._torch import autocast, device_of, seeded, torch_threads
+        from acsim.platform.learners.pretrained import pretrained_state
+
         t_start = time.perf_counter()
-        dev = self._torch_device()
+        dev = device_of(self.device)
         bf16 = self._use_bf16(dev)
         batch_size = self._train_batch_size(dev)
         warm = self.warm_start and hasattr(self, "model_")
@@ -275,7 +268,7 @@ class TransformerLearner(SetPredictions):
         tokens_seen = 0
         padded_seen = 0
 
-        with _torch_threads(self.threads), tf32(dev.type == "cuda"), self._rng(dev, fit_seed):
+        with torch_threads(self.threads), tf32(dev.type == "cuda"), seeded(dev, fit_seed):
             if warm:
                 model = self.model_
             else:
@@ -310,7 +303,7 @@ class TransformerLearner(SetPredictions):
                     ids_t = ids_t.to(dev, non_blocking=True)
                     mask_t = mask_t.to(dev, non_blocking=True)
                     y_t = y_t.to(dev, non_blocking=True)
-                    with self._autocast(dev, bf16):
+                    with autocast(dev, bf16):
                         logits = model(input_ids=ids_t, attention_mask=mask_t).logits
                     # The loss in fp32: BCE of bf16 logits loses the small-probability tail.
                     loss = loss_fn(logits.float(), y_t)
@@ -354,6 +347,11 @@ class TransformerLearner(SetPredictions):
         """Per-class probabilities ``(n, K)`` in [0, 1]: the sigmoid of the logits."""
         if not hasattr(self, "model_"):
             raise RuntimeError("TransformerLearner is not fitted; call fit(train) first")
+        import torch
+
+        from acsim.platform.learners._optim import tf32
+        from acsim.platform.learners._torch import autocast, torch_threads
+
         rows = self.token_ids(inputs)
         n = len(rows)
         out = np.empty((n, self.n_classes_), dtype=np.float64)
@@ -371,13 +369,13 @@ class TransformerLearner(SetPredictions):
         was_training = model.training
         model.eval()
         chunks: list[tuple[np.ndarray, torch.Tensor]] = []
-        with _torch_threads(self.threads), tf32(dev.type == "cuda"), torch.inference_mode():
+        with torch_threads(self.threads), tf32(dev.type == "cuda"), torch.inference_mode():
             for s in range(0, n, bs):
                 b = order[s : s + bs]
                 ids_np, mask_np = _pad([rows[i] for i in b], pad_id, multiple)
                 ids_t = torch.from_numpy(ids_np).to(dev, non_blocking=True)
                 mask_t = torch.from_numpy(mask_np).to(dev, non_blocking=True)
-                with self._autocast(dev, bf16):
+                with autocast(dev, bf16):
                     logits = model(input_ids=ids_t, attention_mask=mask_t).logits
                 chunks.append((b, torch.sigmoid(logits.float())))
             for b, p in chunks:

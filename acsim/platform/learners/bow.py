@@ -46,7 +46,8 @@ DEVICES = ("auto", "cpu", "cuda")
 SCHEDULES = ("linear", "constant")
 SOLVERS = ("newton", "adamw")
 
-# The firm lives here; its counts, features and network in their own modules, importable from here too.
+# The firm lives here; its counts and features in their own modules, importable from here too
+# (its network: acsim.platform.learners.bow_net, which loads torch).
 __all__ = [
     "DEFAULT_CACHE", "DEVICES", "FEATURES", "SCHEDULES", "SOLVERS", "BowLearner", "CountCache", "clear_cache",
     "count_rows", "_Csr", "_featurize",

@@ -56,7 +56,8 @@ if TYPE_CHECKING:
 CPU_BATCH_SIZE = 8
 GPU_BATCH_SIZE = 128
 
-# The firm lives here; its checkpoint and token cache in their own modules, importable from here too.
+# The firm lives here; its token cache in its own module, importable from here too (its
+# checkpoint: acsim.platform.learners.pretrained, which loads torch).
 __all__ = [
     "CPU_BATCH_SIZE", "DEFAULT_TOKEN_CACHE", "ENCODE_CHUNK", "GPU_BATCH_SIZE", "TokenCache",
     "TransformerLearner", "clear_token_cache", "length_grouped_batches",

@@ -134,6 +134,24 @@ def wait_round(page: Any, n: int, timeout: float = WAIT) -> None:
     )
 
 
+def wait_shown(page: Any, n: int, timeout: float = WAIT) -> None:
+    """Wait until the browser has applied the whole render of round ``n``, charts included.
+
+    The round counter and the status line come first in the page, so the browser applies
+    their update a few ms (under load, much longer) before the six charts' images. The rows
+    table comes after the charts, and the page's widget messages arrive in order on one
+    websocket: once it shows round ``n`` as its last row, the charts of round ``n`` are
+    in. Round 0 has no rows; its charts are in once no chart is the building placeholder.
+    """
+    page.wait_for_function(
+        "(n) => { if (n === 0) return document.querySelectorAll('img.acsim-chart').length === 6"
+        " && !document.querySelector('img.acsim-chart-pending');"
+        " const r = document.querySelectorAll('.acsim-rows tbody tr'); const td = r.length ? r[r.length - 1].querySelector('td') : null;"
+        " return !!td && td.innerText.trim() === String(n); }",
+        arg=n, timeout=timeout * 1000,
+    )
+
+
 def chart_src(page: Any, name: str) -> str:
     return page.evaluate(CHART_SRC_JS, name)
 

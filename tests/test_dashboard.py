@@ -49,6 +49,7 @@ from dashboard.testing import (  # noqa: E402
     round_number,
     wait_chart_change,
     wait_round,
+    wait_shown,
 )
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -913,6 +914,7 @@ def test_several_pages_at_once_stay_independent_and_lose_no_click(server, browse
             expect(pg.locator(".acsim-queued")).to_have_count(0)
             # its own model: the table shows rounds 1..n of this page only (the table is its own widget:
             # the browser may apply its update a moment after the round counter's, so wait for it)
+            wait_shown(pg, n)
             expect(pg.locator(".acsim-rows tbody tr").last.locator("td").first).to_have_text(str(n))
         pages[0].screenshot(path=str(ARTIFACTS / "dashboard-pages.png"), full_page=True)
     finally:
@@ -1015,6 +1017,7 @@ def test_a_bow_page_warms_up_with_progress_and_a_step_redraws_each_chart_once(pa
     _wait_summary(page, "firm = bow", timeout=3 * WAIT)
     wait_round(page, 0, timeout=WAIT)
     _wait_idle(page, timeout=3 * WAIT)
+    wait_shown(page, 0)  # round 0's images are in too (they come after the status line)
     seen = page.evaluate("() => window.acsimSeen")
     building = [t for t in seen if t.startswith("Building the model (bow firm, 2,000 workers)")]
     assert any("Principal's probes: training the firm with" in t for t in building), seen
@@ -1024,11 +1027,14 @@ def test_a_bow_page_warms_up_with_progress_and_a_step_redraws_each_chart_once(pa
     bar = page.evaluate("() => window.acsimBar")  # the bar says how far the probes are: 0 of 3, then more
     assert bar and min(bar) < max(bar) and 0 < max(bar) < 100, bar
     # Two Steps: a late extra redraw of round 1 would be counted before round 2 is shown.
+    # Counting runs from round 0's last image to round 2's last (wait_shown), not from the
+    # status line, which the browser shows a moment before the charts.
     page.evaluate("() => { window.acsimSrc = {}; }")
     for k in (1, 2):
         page.click(".acsim-step")
         wait_round(page, k, timeout=WAIT)
         _wait_idle(page)
+        wait_shown(page, k)
     replaced = page.evaluate("() => window.acsimSrc")
     assert replaced.get("acsim-chart-alpha") == 2 and replaced.get("acsim-chart-firm") == 2, replaced
     assert all(v <= 2 for v in replaced.values()), replaced

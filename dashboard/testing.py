@@ -169,5 +169,5 @@ def open_dashboard(browser: Any, url: str, timeout: float = 60.0, viewport: tupl
     """A new page on the dashboard, returned once round 0's charts are shown."""
     page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
     page.goto(url)
-    page.wait_for_selector("img.acsim-chart-alpha", timeout=timeout * 1000)
+    wait_shown(page, 0, timeout)
     return page

@@ -732,7 +732,7 @@ def page(server, browser):
     errors: list[str] = []
     _watch(pg, errors)
     pg.goto(server.url)
-    pg.wait_for_selector("img.acsim-chart-alpha", timeout=WAIT * 1000)
+    wait_shown(pg, 0)  # all six of round 0's charts, not just the first one the browser applied
     yield pg
     pg.close()
     assert not errors, f"errors in the page: {errors}"
@@ -896,7 +896,7 @@ def test_several_pages_at_once_stay_independent_and_lose_no_click(server, browse
             pages.append(pg)
             errors.append(mine)
         for pg in pages:
-            pg.wait_for_selector("img.acsim-chart-alpha", timeout=WAIT * 1000)
+            wait_shown(pg, 0)
             expect(pg.locator(".acsim-step")).to_be_enabled()
         # round-robin, as fast as Playwright clicks; the last page's clicks all in one burst of JavaScript
         for k in range(max(clicks[:2])):

@@ -7,7 +7,12 @@ choice). Measured, interleaved, ``--repeats`` times, each into a fresh output fo
 
 * the batch itself (``batch.execute``: every run computed and saved in chunk files) one
   after another in this process (``serial``), on a process pool (``local``, ``--jobs``
-  workers) and on a local Ray (``--jobs`` CPUs; skipped with --no-ray), each with the
+  workers) and on a local Ray (``--jobs`` CPUs; skipped with --no-ray): one the batch starts
+  and stops itself (``ray``, what ``--executor ray`` does without ``--address``), and one
+  started before the timing (``ray start --head``) that the batch joins with an address
+  (``ray, running cluster``: how a cluster is used, where ``ray.init`` and shutdown are not
+  paid per batch, though its workers still import acsim once per batch; timed after the
+  others, beside the pool again, since the idle cluster shares the cores), each with the
   theory-firm runs stepped together (``together=True``, :mod:`acsim.abm.ensemble`, the
   default) and one model at a time (``together=False``, the baseline);
 * the whole command as a user runs it (``acsim run ... --no-figures --no-progress``, its
@@ -22,6 +27,7 @@ Every mode's rows are checked against the first's. Results: ``benchmarks/results
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -55,6 +61,42 @@ def machine_parallelism(jobs: int) -> dict:
             "effective_speedup": round(jobs * solo / together, 3)}
 
 
+@contextlib.contextmanager
+def running_ray(jobs: int):
+    """A Ray head node of ``jobs`` CPUs for the benchmark's life: yields its address.
+
+    ``ray start --block`` in a process group of its own, killed whole on exit (a plain
+    ``ray stop`` would stop every Ray on the machine, other people's included), with its files
+    in a temp dir of its own (``RAY_TMPDIR``: no stale ``/tmp/ray/ray_current_cluster`` left).
+    """
+    import shutil
+    import signal
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's sockets live there
+    proc = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(port), "--num-cpus", str(jobs),
+                             "--include-dashboard", "false", "--disable-usage-stats"], env={**os.environ, "RAY_TMPDIR": tmp},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        ready = Path(tmp) / "ray" / "ray_current_cluster"  # written once the head takes drivers (its port opens earlier)
+        while not ready.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"ray start --head did not come up on port {port}")
+            time.sleep(0.1)  # polling for a file: nothing to wait on instead
+        # The head authenticates drivers by token (Ray's default for new clusters, ~/.ray/auth_token);
+        # a driver sends it only in token mode (which starting a local Ray also sets).
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # SIGTERM leaves `ray start --block` hanging
+        proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def command(args: list[str]) -> dict:
     """Wall time and peak RSS of ``python -m acsim ARGS`` (the main process, by GNU time when it is there)."""
     import shutil
@@ -72,39 +114,21 @@ def command(args: list[str]) -> dict:
             "executor_line": next((line for line in r.stderr.splitlines() if line.startswith("executor:")), "")}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", type=int, default=125, help="quickstart seeds per sweep point (8 points: 125 → 1,000 runs)")
-    ap.add_argument("--jobs", type=int, default=2, help="worker processes / Ray CPUs")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--no-ray", action="store_true")
-    ap.add_argument("--no-grid", action="store_true", help="skip the 10,000-run investment grid")
-    ap.add_argument("--out", type=Path, default=RESULTS)
-    args = ap.parse_args()
-
-    import pandas as pd
+def time_modes(runs, modes, args, address, times: dict, starts: dict, reference=None):
+    """Every mode ``--repeats`` times, interleaved, into ``times``; rows checked against ``reference``
+    (default: the first mode's). Returns (reference, whether every mode's rows were identical)."""
     from pandas.testing import assert_frame_equal
 
     from acsim.runs import batch as B
-    from acsim.runs.outputs import package_versions
-    from acsim.runs.scenarios import load_scenario
 
-    calib = machine_parallelism(args.jobs)
-    print(f"machine: {args.jobs} CPU-bound processes at once run {calib['effective_speedup']}× faster than one after another", flush=True)
-    runs = load_scenario("quickstart", overrides={"seeds": args.seeds}).runs()
-    print(f"quickstart × {args.seeds} seeds: {len(runs)} runs; {args.jobs} workers; {args.repeats} repeats", flush=True)
-    modes = [(f"{ex}{'' if together else ', one by one'}", ex, together)
-             for ex in ("serial", "local", *(() if args.no_ray else ("ray",))) for together in (True, False)]
-    times: dict[str, list[float]] = {m: [] for m, _, _ in modes}
-    starts: dict[str, set] = {m: set() for m, _, _ in modes}  # how the pool's workers started (fork where safe)
-    reference: dict[str, pd.DataFrame] | None = None
     identical = True
     for rep in range(args.repeats):
         for name, executor, together in modes:
+            joins = executor == "ray, running cluster"
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                res = B.execute(runs, Path(tmp), executor, jobs=None if executor == "serial" else args.jobs, progress=False,
-                                log=None, together=together)
+                res = B.execute(runs, Path(tmp), "ray" if joins else executor, jobs=None if executor == "serial" else args.jobs,
+                                address=address if joins else None, progress=False, log=None, together=together)
                 wall = time.perf_counter() - t0
             assert res.computed == len(runs) and not res.failed
             times[name].append(wall)
@@ -117,7 +141,42 @@ def main() -> None:
                         assert_frame_equal(frame, res.frames[rid], check_exact=True)
                     except AssertionError:
                         identical = False
-            print(f"  repeat {rep + 1}: {name:22s} {wall:7.2f} s", flush=True)
+            print(f"  repeat {rep + 1}: {name:34s} {wall:7.2f} s", flush=True)
+    return reference, identical
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=125, help="quickstart seeds per sweep point (8 points: 125 → 1,000 runs)")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes / Ray CPUs")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-ray", action="store_true")
+    ap.add_argument("--no-grid", action="store_true", help="skip the 10,000-run investment grid")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+
+    from acsim.runs import batch as B
+    from acsim.runs.outputs import package_versions
+    from acsim.runs.scenarios import load_scenario
+
+    calib = machine_parallelism(args.jobs)
+    print(f"machine: {args.jobs} CPU-bound processes at once run {calib['effective_speedup']}× faster than one after another", flush=True)
+    runs = load_scenario("quickstart", overrides={"seeds": args.seeds}).runs()
+    print(f"quickstart × {args.seeds} seeds: {len(runs)} runs; {args.jobs} workers; {args.repeats} repeats", flush=True)
+    modes = [(f"{ex}{'' if together else ', one by one'}", ex, together)
+             for ex in ("serial", "local", *(() if args.no_ray else ("ray",))) for together in (True, False)]
+    # Then, with a cluster up (its idle processes share the cores), the pool again beside it.
+    beside = [] if args.no_ray else [("local, beside the running cluster", "local", True),
+                                     *((f"ray, running cluster{'' if t else ', one by one'}", "ray, running cluster", t)
+                                       for t in (True, False))]
+    times: dict[str, list[float]] = {m: [] for m, _, _ in modes + beside}
+    starts: dict[str, set] = {m: set() for m, _, _ in modes + beside}  # how the pool's workers started (fork where safe)
+    reference, identical = time_modes(runs, modes, args, None, times, starts)
+    if beside:
+        with running_ray(args.jobs) as address:
+            print(f"  a Ray head is running at {address}", flush=True)
+            _, same = time_modes(runs, beside, args, address, times, starts, reference)
+        identical = identical and same
     med = {k: statistics.median(v) for k, v in times.items()}
 
     cli: dict[str, list[dict]] = {"quickstart_1000": [], "investment_grid_10000": []}
@@ -138,7 +197,7 @@ def main() -> None:
                                        ("one by one, 1,000 sample", sample, False)):
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
-                res = B.execute(specs, Path(tmp), "serial", progress=False, log=None, together=together)
+                B.execute(specs, Path(tmp), "serial", progress=False, log=None, together=together)
                 grid[label] = round(time.perf_counter() - t0, 3)
             print(f"  investment grid batch, serial, {label}: {grid[label]} s", flush=True)
 
@@ -156,7 +215,9 @@ def main() -> None:
         "ratio_serial_to": {k: round(med["serial"] / v, 3) for k, v in med.items()},
         "pool_start_methods": {k: sorted(v) for k, v in starts.items() if v},
         "one_by_one_pool_speedup_over_serial": round(med["serial, one by one"] / med["local, one by one"], 3),
-        "ray_vs_pool": {k: round(med[f"ray{k}"] / med[f"local{k}"], 3) for k in ("", ", one by one")} if not args.no_ray else None,
+        "ray_vs_pool": {**{f"ray{k}": round(med[f"ray{k}"] / med[f"local{k}"], 3) for k in ("", ", one by one")},
+                        "ray, running cluster": round(med["ray, running cluster"] / med["local, beside the running cluster"], 3)}
+        if not args.no_ray else None,
         "identical_rows_across_modes": identical,
         "acsim_run": {k: summary(v) for k, v in cli.items()},
         "investment_grid_batch_serial_seconds": grid or None,

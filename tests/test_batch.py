@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,11 +61,13 @@ def small(tmp_path: Path, text: str = SMALL):
     return parse_scenario(text, path)
 
 
-def acsim(*args, **kw):
+def acsim(*args, env: dict[str, str | None] | None = None, **kw):
     # The environment as of now: a Ray driver in this process has set RAY_AUTH_MODE=token,
-    # which a client of its token-authenticated cluster needs too.
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "acsim", *args], capture_output=True, text=True, env=env, timeout=300, **kw)
+    # which a client of its token-authenticated cluster needs too. ``env``: changes (None: unset).
+    full = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    for key, value in (env or {}).items():
+        full.pop(key, None) if value is None else full.__setitem__(key, value)
+    return subprocess.run([sys.executable, "-m", "acsim", *args], capture_output=True, text=True, env=full, timeout=300, **kw)
 
 
 def frames_by_id(out: Path) -> dict[str, pd.DataFrame]:
@@ -208,7 +212,7 @@ def ray_cluster():
 
     # Two GPUs declared (there are none): Ray schedules by the resources it is told about, which
     # is what a cluster of GPU machines looks like to the driver.
-    ray.init(num_cpus=4, num_gpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=4, num_gpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield ray
     ray.shutdown()
 
@@ -234,6 +238,54 @@ def test_ray_gives_the_same_rows_as_the_process_pool_and_the_cli_reaches_a_clust
         assert_frame_equal(frame, local.frames[rid])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["executor"] == "ray" and manifest["ray_address"] == address
+
+
+@pytest.fixture
+def started_ray():
+    """A Ray head as `ray start --head` makes one (it writes ray_current_cluster, which a bare
+    ray.init() joins), in a temp dir of its own (RAY_TMPDIR, short: Ray's sockets live there)."""
+    tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    env = {**os.environ, "RAY_TMPDIR": tmp}
+    from dashboard.testing import free_port
+
+    proc = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(free_port()), "--num-cpus", "1", "--include-dashboard", "false",
+                             "--disable-usage-stats"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        address_file = Path(tmp) / "ray" / "ray_current_cluster"
+        deadline = time.monotonic() + 120
+        while not address_file.exists():  # the head is up once it has written its address
+            assert proc.poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
+            time.sleep(0.1)
+        yield tmp
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: `ray start --block` hangs on SIGTERM
+        proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.slow  # a `ray start` head and a Ray of the command's own (~15 s)
+def test_a_ray_batch_without_an_address_starts_its_own_ray_beside_a_running_one_and_ray_address_joins_it(
+        tmp_path, ray_cluster, started_ray):
+    """`--executor ray --jobs 2` beside a `ray start` head (1 CPU) starts a private Ray of 2 CPUs,
+    as documented, instead of joining that head (a bare ray.init() would, and then refuse
+    --jobs); RAY_ADDRESS (what `ray job submit` sets) joins its cluster (the test's: 4 CPUs,
+    2 GPUs) and the manifest names it."""
+    small(tmp_path)
+    flags = ("--executor", "ray", "--no-figures", "--no-progress")
+    own = acsim("run", str(tmp_path / "small.toml"), "--out", str(tmp_path / "own"), "--jobs", "2", *flags,
+                env={"RAY_ADDRESS": None, "RAY_TMPDIR": started_ray})
+    assert own.returncode == 0, own.stderr
+    assert "ray: 2 CPUs, 0 GPUs in the cluster" in own.stderr, own.stderr
+    assert json.loads((tmp_path / "own" / "manifest.json").read_text())["ray_address"] is None
+    address = ray_cluster.get_runtime_context().gcs_address
+    joined = acsim("run", str(tmp_path / "small.toml"), "--out", str(tmp_path / "joined"), *flags, env={"RAY_ADDRESS": address})
+    assert joined.returncode == 0, joined.stderr
+    assert "ray: 4 CPUs, 2 GPUs in the cluster" in joined.stderr, joined.stderr
+    assert json.loads((tmp_path / "joined" / "manifest.json").read_text())["ray_address"] == address
+    for rid, frame in frames_by_id(tmp_path / "own").items():
+        assert_frame_equal(frame, frames_by_id(tmp_path / "joined")[rid])
+    assert ray_cluster.cluster_resources()["CPU"] == 4  # the running clusters were left as they were
 
 
 def test_transformer_runs_reserve_a_gpu():

@@ -21,7 +21,7 @@ def run_cmd(
     out: Optional[Path] = typer.Option(None, help="Output folder (default acsim-out/NAME, or acsim-out/NAME-VARIANT)."),
     executor: str = typer.Option("auto", help="auto (default: serial unless a process pool saves more than it costs to start), local (process pool), serial (this process) or ray."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Worker processes (local) or CPUs of a local Ray (default: one per core)."),
-    address: Optional[str] = typer.Option(None, help="An existing Ray cluster: 'auto' or ray://HOST:10001 (implies --executor ray)."),
+    address: Optional[str] = typer.Option(None, help="An existing Ray cluster: 'auto', HOST:6379 or ray://HOST:10001 (implies --executor ray; default: RAY_ADDRESS, else a private local Ray)."),
     variant: Optional[str] = typer.Option(None, help="Apply the scenario's variants.NAME table (e.g. gpu)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: --set population.n=5000 (repeatable; values are TOML)."),
     figures: bool = typer.Option(True, help="Write the PNG figures."),

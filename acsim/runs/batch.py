@@ -32,7 +32,7 @@ import pandas as pd
 
 from acsim.platform.experiments import distinct_sizes
 from acsim.runs import outputs
-from acsim.runs.executors import _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial
+from acsim.runs.executors import _await_elsewhere, _check_reachable, _info, _progress, _run_local, _run_ray, _run_serial, ray_address
 from acsim.runs.chunks import Chunk, RunFrames, RunIndex, read_runs
 from acsim.runs.preflight import check_inputs
 # One run and its file; re-exported here, where callers (the CLI, preflight, tests) have always found them.
@@ -106,8 +106,9 @@ def execute(
 
     ``out_dir=None`` keeps results in memory only (nothing to resume). ``executor``: one of
     :data:`EXECUTORS`; ``"auto"`` picks serial or local (:func:`acsim.runs.tasks.choose_executor`). ``jobs``: worker
-    processes (``local``) or CPUs of a local Ray (``ray`` without ``address``); default
-    one per core. ``address``: an existing Ray cluster (``"auto"``, ``"ray://host:10001"``).
+    processes (``local``) or CPUs of a private local Ray (``ray`` without ``address``); default
+    one per core. ``address``: an existing Ray cluster (``"auto"``, ``"ray://host:10001"``;
+    default ``RAY_ADDRESS``, :func:`acsim.runs.executors.ray_address`).
     ``threads``: BLAS/torch threads per local worker (default cores // jobs). ``together``:
     step qualifying theory-firm runs as ensembles (:mod:`acsim.abm.ensemble`; the same
     rows); False runs every model one by one (benchmarks compare the two). Runs that
@@ -212,6 +213,8 @@ def run_scenario(
     runs = loaded.runs() if runs is None else list(runs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if executor == "ray":
+        address = ray_address(address)  # the manifest names the cluster RAY_ADDRESS chose too
     result = execute(runs, out, executor, jobs, address, progress, log)
     if result.failed:
         first_id, first = next(iter(result.failed.items()))

@@ -239,6 +239,16 @@ def _collect(outcome: Outcome, done, failed: dict, bar) -> None:
     bar.update(sum(len(c) for c in finished) + len(fails))
 
 
+def ray_address(address: str | None) -> str | None:
+    """The cluster a Ray batch joins: ``address``, else Ray's own ``RAY_ADDRESS`` (set for a
+    ``ray job submit`` entrypoint), else None: a private local Ray started for the batch.
+
+    Without this, ``ray.init()`` joins any Ray it finds running on the machine (another
+    user's, another batch's), and with ``--jobs`` fails ("num_cpus ... must not be provided").
+    """
+    return address or os.environ.get("RAY_ADDRESS") or None
+
+
 def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out: Path | None, done, failed: dict, bar, log,
              together: bool = True) -> int:
     try:
@@ -246,13 +256,16 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
     except ImportError:
         raise ValueError("--executor ray needs Ray: pip install 'acsim[dist]' (or pip install 'ray[default]')") from None
     started = False
+    address = ray_address(address)
     if not ray.is_initialized():
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR"}
         if address:
             _check_reachable(address)
             kwargs["address"] = address
-        elif jobs:
-            kwargs["num_cpus"] = jobs
+        else:  # "local": a Ray of its own, even where another one runs on this machine
+            kwargs["address"] = "local"
+            if jobs:
+                kwargs["num_cpus"] = jobs
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError) as exc:

@@ -97,9 +97,11 @@ def test_realistic_vocabulary_over_the_25k_training_resumes(full_train):
 
 def test_generation_of_the_paper_corpus_is_fast():
     synthetic._cached.cache_clear()
-    t0 = time.perf_counter()
+    # This process's CPU time (1.4-1.7 s on the 2-core VM), not wall time: the other xdist
+    # worker and a browser test share the cores, and waiting for them is not this code's cost.
+    t0 = time.process_time()
     synthetic_resumes(25_000, 4_783, seed=11)
-    assert time.perf_counter() - t0 < 5.0
+    assert time.process_time() - t0 < 5.0
 
 
 def test_synthetic_v1_is_kept_byte_for_byte():

@@ -80,7 +80,7 @@ def main() -> None:
               "command": "python benchmarks/ray_overhead.py " + " ".join(sys.argv[1:])}
     result["private_ray"] = phases(runs, args.jobs, None)
     print("private Ray:", result["private_ray"], flush=True)
-    with running_ray(args.jobs) as address:
+    with running_ray(args.jobs) as (address, _):
         result["running_head"] = phases(runs, args.jobs, address)
         print("running head:", result["running_head"], flush=True)
         with tempfile.TemporaryDirectory() as tmp:  # the pool beside the idle head, for scale

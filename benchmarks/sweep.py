@@ -63,7 +63,8 @@ def machine_parallelism(jobs: int) -> dict:
 
 @contextlib.contextmanager
 def running_ray(jobs: int):
-    """A Ray head node of ``jobs`` CPUs for the benchmark's life: yields its address.
+    """A Ray head node of ``jobs`` CPUs for the benchmark's life: yields its address and its
+    temp dir (``RAY_TMPDIR`` there: a bare ``ray.init()`` would join this head; the tests use it).
 
     ``ray start --block`` in a process group of its own, killed whole on exit (a plain
     ``ray stop`` would stop every Ray on the machine, other people's included), with its files
@@ -90,7 +91,7 @@ def running_ray(jobs: int):
         # The head authenticates drivers by token (Ray's default for new clusters, ~/.ray/auth_token);
         # a driver sends it only in token mode (which starting a local Ray also sets).
         os.environ.setdefault("RAY_AUTH_MODE", "token")
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", tmp
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # SIGTERM leaves `ray start --block` hanging
         proc.wait()
@@ -173,7 +174,7 @@ def main() -> None:
     starts: dict[str, set] = {m: set() for m, _, _ in modes + beside}  # how the pool's workers started (fork where safe)
     reference, identical = time_modes(runs, modes, args, None, times, starts)
     if beside:
-        with running_ray(args.jobs) as address:
+        with running_ray(args.jobs) as (address, _):
             print(f"  a Ray head is running at {address}", flush=True)
             _, same = time_modes(runs, beside, args, address, times, starts, reference)
         identical = identical and same

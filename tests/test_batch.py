@@ -6,13 +6,12 @@ so the whole file stays well under a minute on two cores.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from acsim.runs import batch as B
 from acsim.runs.store import CLAIMS
 from acsim.runs.scenarios import parse_scenario
 
+ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -243,25 +243,12 @@ def test_ray_gives_the_same_rows_as_the_process_pool_and_the_cli_reaches_a_clust
 @pytest.fixture
 def started_ray():
     """A Ray head as `ray start --head` makes one (it writes ray_current_cluster, which a bare
-    ray.init() joins), in a temp dir of its own (RAY_TMPDIR, short: Ray's sockets live there)."""
-    tmp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
-    env = {**os.environ, "RAY_TMPDIR": tmp}
-    from dashboard.testing import free_port
-
-    proc = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(free_port()), "--num-cpus", "1", "--include-dashboard", "false",
-                             "--disable-usage-stats"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        address_file = Path(tmp) / "ray" / "ray_current_cluster"
-        deadline = time.monotonic() + 120
-        while not address_file.exists():  # the head is up once it has written its address
-            assert proc.poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
-            time.sleep(0.1)
+    ray.init() joins), in a temp dir of its own: benchmarks/sweep.py's running_ray, 1 CPU."""
+    spec = importlib.util.spec_from_file_location("sweep", ROOT / "benchmarks" / "sweep.py")
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    with sweep.running_ray(1) as (_, tmp):
         yield tmp
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: `ray start --block` hangs on SIGTERM
-        proc.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.slow  # a `ray start` head and a Ray of the command's own (~15 s)

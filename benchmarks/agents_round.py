@@ -11,6 +11,10 @@ with costs c_i ~ U(0.1, 0.3), γ = 0.5, S(α) = sigmoid(mid 0.1, slope 60), a ch
 principal capped at N/100 recruits per round (so it is active for ~8 rounds and the
 measured rounds include recruitment), from α = 0.
 
+The *layout floor*, in the same run: the same N workers' round without a principal (each
+worker's decision array read and written once, S, the row); ``recruiting_over_floor`` is a
+recruiting round over it, what the principal's recruitment adds.
+
 A second scenario (``--network``, vectorised only) adds a Barabási–Albert contact
 network (m = 3) and network beliefs: one sparse mat-vec per round on top.
 
@@ -59,12 +63,12 @@ def sigmoid(a: float) -> float:
     return 1.0 / (1.0 + math.exp(-SLOPE * (a - MID)))
 
 
-def vectorised_model(n: int, seed: int, network: bool = False) -> CollectiveActionModel:
+def vectorised_model(n: int, seed: int, network: bool = False, principal: bool = True) -> CollectiveActionModel:
     extra = dict(belief="network", network="barabasi_albert", network_params={"m": 3}) if network else {}
+    hire = dict(principal="cheapest", recruits_per_round=max(1, n // 100)) if principal else {}
     return CollectiveActionModel(
         n_workers=n, seed=seed, firm_params={"curve": "sigmoid", "midpoint": MID, "slope": SLOPE},
-        cost_dist="uniform", cost_params=COSTS, gamma_params={"value": GAMMA},
-        principal="cheapest", recruits_per_round=max(1, n // 100), **extra,
+        cost_dist="uniform", cost_params=COSTS, gamma_params={"value": GAMMA}, **hire, **extra,
     )
 
 
@@ -261,6 +265,14 @@ def bench(n: int, rounds: int, seed: int, baseline: bool, network: bool = False)
         "vectorised_max_round_ms": 1e3 * max(vt[1:]),
         "principal_rounds": int((df["recruits"] > 0).sum()),
     }
+    # The layout floor, in the same run: the same workers' round without a principal (every
+    # worker's decision read and written once, the firm's S and the row), so a recruiting
+    # round's excess over it is what the principal's recruitment costs.
+    bare = vectorised_model(n, seed, network, principal=False)
+    row["floor_round_ms"] = 1e3 * statistics.median(time_rounds(bare, rounds)[1:])
+    if active:
+        row["recruiting_over_floor"] = row["vectorised_recruiting_round_ms"] / row["floor_round_ms"]
+    del bare
     if baseline:
         target = vec.principal.assessment.k_crit
         for name, cls in (("baseline", NaiveModel), ("careful", CarefulModel), ("shuffle_do", ShuffledModel)):
@@ -371,7 +383,7 @@ def main() -> None:
     nan = float("nan")
     print(f"{'scenario':>8} {'N':>9} {'vec round ms':>13} {'vec recruit ms':>15} {'vec 1st ms':>11} "
           f"{'naive round ms':>15} {'naive recruit ms':>17} {'ratio':>7} {'same':>5} {'build vec/naive s':>18} "
-          f"{'careful ms':>11} {'ratio':>6} {'same':>5} {'shuffle_do ms':>14} {'same':>5}")
+          f"{'careful ms':>11} {'ratio':>6} {'same':>5} {'shuffle_do ms':>14} {'same':>5} {'floor ms':>9} {'recruit/floor':>13}")
     jobs = [(int(x), False) for x in args.sizes.split(",") if x]
     if args.network:
         jobs += [(int(x), True) for x in args.network.split(",")]
@@ -385,7 +397,8 @@ def main() -> None:
             f"{str(r.get('same_trajectory', '-')):>5} "
             f"{r['vectorised_build_s']:>8.2f}/{r.get('baseline_build_s', nan):<8.2f} "
             f"{r.get('careful_round_ms', nan):>11.1f} {r.get('careful_ratio', nan):>6.0f} {str(r.get('careful_same_trajectory', '-')):>5} "
-            f"{r.get('shuffle_do_round_ms', nan):>14.1f} {str(r.get('shuffle_do_same_trajectory', '-')):>5}",
+            f"{r.get('shuffle_do_round_ms', nan):>14.1f} {str(r.get('shuffle_do_same_trajectory', '-')):>5} "
+            f"{r['floor_round_ms']:>9.3f} {r.get('recruiting_over_floor', nan):>13.2f}",
             flush=True,
         )
     meta = {

@@ -264,3 +264,32 @@ def test_protocol_errors(data: TextDataset) -> None:
         learner.predict_scores(data)
     with pytest.raises(TypeError):
         learner.fit(data.texts)  # type: ignore[arg-type]
+
+
+def test_the_fine_tuning_optimiser_is_fused_on_the_cpu_and_steps_as_adamw_does() -> None:
+    """``Trainer`` steps ``adamw_torch_fused``; so does the learner, on a CPU too (the unfused
+    step was a sixth of a bf16 CPU step: benchmarks/README.md). The fused kernel's update equals
+    torch's reference AdamW on the same parameter groups (decay on weights, none on biases)."""
+    import torch
+    from torch import nn
+
+    from acsim.platform.learners._optim import finetune_adamw, param_groups
+
+    torch.manual_seed(0)
+    fused = nn.Sequential(nn.Linear(16, 8), nn.LayerNorm(8), nn.Linear(8, 3))
+    plain = nn.Sequential(nn.Linear(16, 8), nn.LayerNorm(8), nn.Linear(8, 3))
+    plain.load_state_dict(fused.state_dict())
+    start = [p.detach().clone() for p in fused.parameters()]
+    opt = finetune_adamw(fused, 0.01, 1e-2)
+    ref = torch.optim.AdamW(param_groups(plain, 0.01), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, foreach=False)
+    assert opt.defaults["fused"] is True
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.01, 0.0]
+    x, y = torch.randn(32, 16), torch.randn(32, 3)
+    for _ in range(5):
+        for model, o in ((fused, opt), (plain, ref)):
+            o.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            o.step()
+    for a, b in zip(fused.parameters(), plain.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert all(not torch.equal(a, s) for a, s in zip(fused.parameters(), start))  # every tensor was stepped

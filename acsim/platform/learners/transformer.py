@@ -18,7 +18,8 @@ on nearly the same texts, so
 * batches are length-grouped and padded to their longest member, not to ``max_length``;
 * the pretrained weights are kept once on the CPU (:func:`pretrained_state`), so a
   restart from them costs a memory copy, not a read from disk;
-* on a GPU it trains under bf16 autocast with large batches, fused AdamW and TF32, and
+* it steps a fused AdamW (CPU and GPU, as Trainer does); on a GPU it trains under bf16
+  autocast with large batches and TF32, and
   never synchronises with the host inside an epoch.
 """
 
@@ -275,7 +276,7 @@ class TransformerLearner(SetPredictions):
             else:
                 model = self._build_model(state, tuple(train.label_names)).to(dev)
             model.train()
-            opt = finetune_adamw(model, self.weight_decay, self.lr, dev)
+            opt = finetune_adamw(model, self.weight_decay, self.lr)
             sched = warmup_linear_decay(opt, warmup_steps, total_steps)
             pin = dev.type == "cuda"
             setup_seconds = time.perf_counter() - t_start

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -264,15 +265,37 @@ def test_a_ray_batch_without_an_address_starts_its_own_ray_beside_a_running_one_
                 env={"RAY_ADDRESS": None, "RAY_TMPDIR": started_ray})
     assert own.returncode == 0, own.stderr
     assert "ray: 2 CPUs, 0 GPUs in the cluster" in own.stderr, own.stderr
+    # what its own Ray cost, measured, and that the pool is faster for a batch this small
+    assert re.search(r"ray: a private local Ray, started in \d+\.\d s .*--executor local \(a process pool\) is faster here",
+                     own.stderr), own.stderr
     assert json.loads((tmp_path / "own" / "manifest.json").read_text())["ray_address"] is None
     address = ray_cluster.get_runtime_context().gcs_address
     joined = acsim("run", str(tmp_path / "small.toml"), "--out", str(tmp_path / "joined"), *flags, env={"RAY_ADDRESS": address})
     assert joined.returncode == 0, joined.stderr
     assert "ray: 4 CPUs, 2 GPUs in the cluster" in joined.stderr, joined.stderr
+    assert "private local Ray" not in joined.stderr and "is faster here" not in joined.stderr  # a cluster's start is not this command's
     assert json.loads((tmp_path / "joined" / "manifest.json").read_text())["ray_address"] == address
     for rid, frame in frames_by_id(tmp_path / "own").items():
         assert_frame_equal(frame, frames_by_id(tmp_path / "joined")[rid])
     assert ray_cluster.cluster_resources()["CPU"] == 4  # the running clusters were left as they were
+
+
+def test_a_private_ray_says_what_it_cost_and_points_small_cheap_batches_to_the_pool():
+    """The note a Ray of the command's own prints: its measured start, and the pool's advice only
+    while the estimated work is under 15 starts' worth (tasks.estimated_work); training runs are
+    not estimated, so they never get it."""
+    from acsim.runs.executors import _private_ray_note
+    from acsim.runs.tasks import estimated_work
+
+    cheap = [B.RunSpec.make("model", {"n_workers": 10_000, "rounds": 20}, seed) for seed in range(100)]
+    work = estimated_work(cheap)
+    assert work is not None and 0 < work
+    assert "started in 3.0 s" in _private_ray_note(cheap, 3.0)
+    assert "is faster here" in _private_ray_note(cheap, work / 14)
+    assert "is faster here" not in _private_ray_note(cheap, work / 16)
+    trainings = [B.RunSpec.make("model", {"firm": "bow"}, seed) for seed in range(2)]
+    assert estimated_work(trainings) is None
+    assert "is faster here" not in _private_ray_note(trainings, 100.0)
 
 
 def test_transformer_runs_reserve_a_gpu():

@@ -28,7 +28,7 @@ from typing import Any, Iterable, Sequence
 from acsim.runs.chunks import Chunk, RunIndex, compute_chunk, write_chunk
 from acsim.runs.runner import RunSpec, _run_path, runs_dir
 from acsim.runs.store import claim
-from acsim.runs.tasks import chunks, start_method
+from acsim.runs.tasks import chunks, estimated_work, start_method
 
 __all__: list[str] = []  # used by acsim.runs.batch only
 
@@ -266,6 +266,7 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
             kwargs["address"] = "local"
             if jobs:
                 kwargs["num_cpus"] = jobs
+        t_init = time.perf_counter()
         try:
             ray.init(**kwargs)
         except (ConnectionError, RuntimeError) as exc:
@@ -277,10 +278,13 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
                 "(`ray start --head`), and for a token-authenticated cluster are RAY_AUTH_MODE=token and its token set?"
             ) from None
         started = True
+        init_seconds = time.perf_counter() - t_init
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        msg = f"ray: {cpus} CPUs, {int(ray.cluster_resources().get('GPU', 0))} GPUs in the cluster"
-        bar.write(msg, file=sys.stderr) if not bar.disable else log(msg)  # above the bar, not through it
+        say = (lambda m: bar.write(m, file=sys.stderr)) if not bar.disable else log  # above the bar, not through it
+        say(f"ray: {cpus} CPUs, {int(ray.cluster_resources().get('GPU', 0))} GPUs in the cluster")
+        if started and not address:
+            say(_private_ray_note(todo, init_seconds))
         task = ray.remote(_task_chunk)
         queue = chunks(todo, cpus)
         pending: dict[Any, list[RunSpec]] = {}
@@ -339,6 +343,25 @@ def _run_ray(todo: Sequence[RunSpec], jobs: int | None, address: str | None, out
             hold.release()
         if started:
             ray.shutdown()
+
+
+def _private_ray_note(todo: Sequence[RunSpec], init_seconds: float) -> str:
+    """What a Ray of the command's own costs, and when the pool is the better choice.
+
+    Its start, its stop and its workers' imports are paid by every command, about twice the
+    start in all (``benchmarks/ray_overhead.py``: 2.7 + 1.4 + 1.0 s on 2 cores), where a forked
+    pool starts in 0.2 s. With the pool ~1.5x faster than one process, Ray comes within 1.2x of
+    it once 2 · start ≤ 0.2 · work / 1.5, i.e. from ~15 starts' worth of work (measured,
+    ``benchmarks/ray_batches.py``: 1.3x at 10,000 quickstart runs, ~35 s of work). Training
+    runs are not estimated: they take seconds to minutes each (a 24-training batch: 1.04x).
+    """
+    note = f"ray: a private local Ray, started in {init_seconds:.1f} s for this command and stopped with it (--address joins a running one)"
+    work = estimated_work(todo)
+    if work is not None and work < 15 * init_seconds:
+        note += (f"; ~{work:.0f} s of cheap runs: --executor local (a process pool) is faster here"
+                 f" (Ray's start, stop and workers' imports are paid per command; it comes within 1.2x of the pool"
+                 f" from ~{15 * init_seconds:.0f} s)")
+    return note
 
 
 def _check_reachable(address: str, timeout: float = 5.0) -> None:

@@ -18,7 +18,7 @@ from acsim.platform.learners.base import TEXT_LEARNERS
 from acsim.runs.runner import run_params
 from acsim.runs.store import RunSpec
 
-__all__ = ["chunks", "choose_executor", "default_jobs", "start_method"]
+__all__ = ["chunks", "choose_executor", "default_jobs", "estimated_work", "start_method"]
 
 def trains(spec: RunSpec) -> bool:
     """Whether a run trains a model (an experiment run, or a text firm)."""
@@ -119,6 +119,14 @@ def _work(spec: RunSpec) -> float:
     return _estimate(spec)
 
 
+def estimated_work(todo: Sequence[RunSpec]) -> float | None:
+    """Seconds the runs take one after another in one process (:func:`_work`); None when one trains
+    (seconds to minutes each, not estimated)."""
+    if any(trains(s) for s in todo):
+        return None
+    return sum(_work(s) for s in todo)
+
+
 def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[str, str]:
     """``executor = "auto"``: serial unless a pool saves more than it costs to start; and why.
 
@@ -136,9 +144,9 @@ def choose_executor(todo: Sequence[RunSpec], jobs: int | None = None) -> tuple[s
     n_jobs = jobs or default_jobs("local", todo)
     if n_jobs < 2 or len(todo) < 2:
         return "serial", f"{len(todo)} run{'s' if len(todo) != 1 else ''}, {n_jobs} core{'s' if n_jobs != 1 else ''}"
-    if any(trains(s) for s in todo):
+    work = estimated_work(todo)
+    if work is None:
         return "local", f"{len(todo)} training runs"
-    work = sum(_work(s) for s in todo)
     speedup = 0.75 * n_jobs
     start = FORK_START_SECONDS if start_method(todo) == "fork" else POOL_START_SECONDS
     pays = start * speedup / (speedup - 1.0)

@@ -353,7 +353,7 @@ def _private_ray_note(todo: Sequence[RunSpec], init_seconds: float) -> str:
     pool starts in 0.2 s. With the pool ~1.5x faster than one process, Ray comes within 1.2x of
     it once 2 · start ≤ 0.2 · work / 1.5, i.e. from ~15 starts' worth of work (measured,
     ``benchmarks/ray_batches.py``: 1.3x at 10,000 quickstart runs, ~35 s of work). Training
-    runs are not estimated: they take seconds to minutes each (a 24-training batch: 1.04x).
+    runs are not estimated: they take seconds to minutes each (24 bow trainings: 1.06x).
     """
     note = f"ray: a private local Ray, started in {init_seconds:.1f} s for this command and stopped with it (--address joins a running one)"
     work = estimated_work(todo)

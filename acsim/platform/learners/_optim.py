@@ -60,8 +60,9 @@ def finetune_adamw(model: nn.Module, weight_decay: float, lr: float) -> torch.op
     """The transformer's AdamW (Trainer's betas and eps), fused wherever torch has it.
 
     On a CPU too (torch >= 2.4), as ``Trainer``'s default ``adamw_torch_fused``: for MiniLM's
-    22.7 M parameters the unfused step took 72 ms against 15 ms fused on 2 cores, a sixth of
-    a batch-8 bf16 step (``benchmarks/README.md``, the tuned ``Trainer`` baseline).
+    22.7 M parameters the unfused step took 69–77 ms against 14–15 ms fused on 2 cores
+    (``benchmarks/adamw_step.py``), a sixth of a batch-8 bf16 step at 128 tokens
+    (``benchmarks/README.md``, the tuned ``Trainer`` baseline).
     """
     return fused_adamw(param_groups(model, weight_decay), lr=lr, betas=(0.9, 0.999), eps=1e-8)  # type: ignore[arg-type]
 
